@@ -1,0 +1,84 @@
+//! `liftlab analyze`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::{OutputFormat, emit};
+use liftlab::experiment::{AnalysisConfig, ExpectedSplit, analyze};
+use liftlab::io::{ColumnSpec, read_units};
+use liftlab::report::{csv, json, table};
+
+/// Flags of `liftlab analyze`.
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct AnalyzeArgs {
+    /// Unit-level CSV with a header row: one row per randomized unit.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Column holding each unit's arm label.
+    #[arg(long, value_name = "COL")]
+    variant_col: String,
+    /// Label of the control (holdout) arm.
+    #[arg(long, value_name = "LABEL")]
+    control: String,
+    /// Metric column to analyse (repeat for several). Booleans read as 1/0.
+    #[arg(long = "metric", value_name = "COL", required = true)]
+    metrics: Vec<String>,
+    /// Pre-period covariate column for CUPED variance reduction.
+    #[arg(long, value_name = "COL")]
+    covariate: Option<String>,
+    /// Column to break results down by (with Holm and BH adjusted p-values).
+    #[arg(long, value_name = "COL")]
+    segment_col: Option<String>,
+    /// Significance level: two-sided tests and (1 - alpha) intervals.
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Bootstrap resamples for percentile CIs (0 = off; 2000 is typical).
+    #[arg(long, value_name = "B", default_value_t = 0)]
+    bootstrap: usize,
+    /// Seed of the bootstrap: same seed, same output, whatever --threads.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Planned split for the SRM check: weights in sorted label order
+    /// ("1:1:1", "1:9") or by label ("control=1,treatment=9"). Default: equal.
+    #[arg(long, value_name = "SPLIT")]
+    expected_split: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+/// Runs `liftlab analyze`.
+pub fn run(args: AnalyzeArgs) -> Result<()> {
+    let spec = ColumnSpec {
+        variant: Some(args.variant_col.clone()),
+        metrics: args.metrics.clone(),
+        covariate: args.covariate.clone(),
+        segment: args.segment_col.clone(),
+    };
+    let table = read_units(&args.file, &spec)?;
+    let mut config = AnalysisConfig::new(&args.control, &args.variant_col);
+    config.alpha = args.alpha;
+    config.bootstrap = args.bootstrap;
+    config.seed = args.seed;
+    config.covariate_name = args.covariate.clone();
+    if let Some(split) = &args.expected_split {
+        config.expected_split = split.parse::<ExpectedSplit>()?;
+        config.expected_split_text = split.clone();
+    }
+    let analysis = analyze(&table, &config).with_context(|| format!("cannot analyse {}", args.file.display()))?;
+    if analysis.srm.mismatch && args.format != OutputFormat::Table {
+        eprintln!(
+            "warning: sample ratio mismatch (p = {:.3e}): the arms are not split as planned",
+            analysis.srm.pvalue
+        );
+    }
+    let text = match args.format {
+        OutputFormat::Table => table::analysis_table(&analysis),
+        OutputFormat::Json => json::to_json(&analysis)? + "\n",
+        OutputFormat::Csv => csv::analysis_csv(&analysis)?,
+    };
+    emit(&text)
+}

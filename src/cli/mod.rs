@@ -1,0 +1,72 @@
+//! Argument parsing and dispatch. One file per subcommand; each parses its
+//! flags into a validated library configuration, calls the library and
+//! renders the result.
+
+mod analyze;
+mod plan;
+mod simulate;
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Can a holdout test see the lift? Analyse experiments, plan holdouts.
+#[derive(Debug, Parser)]
+#[command(name = "liftlab", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Worker threads for parallel work (default: all cores). Results do
+    /// not depend on it.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Analyse a finished experiment from a unit-level CSV (one row per
+    /// randomized unit): SRM check, Welch, relative lift, CUPED, bootstrap.
+    Analyze(analyze::AnalyzeArgs),
+    /// Power and minimum detectable effect of a holdout test, per duration,
+    /// and the days needed to detect a target lift.
+    Plan(plan::PlanArgs),
+    /// Generate a synthetic unit-level holdout test as CSV.
+    Simulate(simulate::SimulateArgs),
+}
+
+/// Output format flag shared by the subcommands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Text report for people.
+    Table,
+    /// JSON for scripts.
+    Json,
+    /// CSV, one row per result.
+    Csv,
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> Result<()> {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("cannot start the thread pool")?;
+    }
+    match cli.command {
+        Command::Analyze(args) => analyze::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Simulate(args) => simulate::run(args),
+    }
+}
+
+/// Writes a report to stdout. A closed pipe (`liftlab … | head`) is not an
+/// error: the process exits 0 quietly.
+pub fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let result = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => other.context("cannot write to standard output"),
+    }
+}

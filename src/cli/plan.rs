@@ -1,0 +1,200 @@
+//! `liftlab plan`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use super::{OutputFormat, emit};
+use liftlab::io::{ColumnSpec, read_units};
+use liftlab::plan::{DEFAULT_STORE, PlanConfig, StoreEconomics, Traffic, TrafficSource, plan};
+use liftlab::report::{csv, json, table};
+use liftlab::stats::Moments;
+
+/// Flags of `liftlab plan`. With no traffic flags at all, plans for the
+/// embedded default store ($1.5M/year, AOV $80, CV 1, 2.5% conversion).
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct PlanArgs {
+    /// Units (visitors, customers) randomized per day.
+    #[arg(long, value_name = "N", help_heading = "Traffic given directly")]
+    daily_units: Option<f64>,
+    /// Per-unit mean of the metric under control.
+    #[arg(long, value_name = "X", help_heading = "Traffic given directly")]
+    baseline_mean: Option<f64>,
+    /// Per-unit standard deviation of the metric.
+    #[arg(long, value_name = "X", help_heading = "Traffic given directly")]
+    baseline_sd: Option<f64>,
+
+    /// Annual revenue, USD [default store: 1500000].
+    #[arg(long, value_name = "USD", help_heading = "Traffic from store economics")]
+    annual_revenue: Option<f64>,
+    /// Average order value, USD [default: 80].
+    #[arg(long, value_name = "USD", help_heading = "Traffic from store economics")]
+    aov: Option<f64>,
+    /// Coefficient of variation of order value [default: 1].
+    #[arg(long, value_name = "CV", help_heading = "Traffic from store economics")]
+    aov_cv: Option<f64>,
+    /// Share of sessions that order, e.g. 0.025 [default: 0.025].
+    #[arg(long, value_name = "RATE", help_heading = "Traffic from store economics")]
+    conversion_rate: Option<f64>,
+
+    /// Unit-level CSV to calibrate the metric's mean and sd from (needs
+    /// --metric and --daily-units).
+    #[arg(long, value_name = "FILE", help_heading = "Traffic calibrated from data")]
+    from: Option<PathBuf>,
+    /// Metric column in --from.
+    #[arg(long, value_name = "COL", help_heading = "Traffic calibrated from data")]
+    metric: Option<String>,
+    /// Pre-period covariate in --from: its measured rho^2 is the CUPED
+    /// variance reduction.
+    #[arg(long, value_name = "COL", help_heading = "Traffic calibrated from data")]
+    covariate: Option<String>,
+    /// Arm column in --from; with --control, calibrate on control rows only.
+    #[arg(long, value_name = "COL", requires = "control", help_heading = "Traffic calibrated from data")]
+    variant_col: Option<String>,
+    /// Control label in --variant-col.
+    #[arg(long, value_name = "LABEL", requires = "variant_col", help_heading = "Traffic calibrated from data")]
+    control: Option<String>,
+
+    /// Share of units held out as control, in (0, 1).
+    #[arg(long, default_value_t = 0.10)]
+    holdout: f64,
+    /// Significance level (two-sided).
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Power to detect the effect.
+    #[arg(long, default_value_t = 0.80)]
+    power: f64,
+    /// Test durations in days, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "7,14,30,60,90")]
+    days: Vec<f64>,
+    /// Relative lift to detect (0.03 = 3%, the top of the plausible band for
+    /// personalization).
+    #[arg(long, default_value_t = 0.03)]
+    target_lift: f64,
+    /// Expected CUPED variance reduction rho^2 in [0, 1) (measured instead
+    /// when --from has --covariate).
+    #[arg(long, value_name = "R2")]
+    cuped_r2: Option<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+impl PlanArgs {
+    fn economics_given(&self) -> bool {
+        self.annual_revenue.is_some() || self.aov.is_some() || self.aov_cv.is_some() || self.conversion_rate.is_some()
+    }
+
+    fn direct_given(&self) -> bool {
+        self.baseline_mean.is_some() || self.baseline_sd.is_some()
+    }
+}
+
+fn traffic(args: &PlanArgs) -> Result<Traffic> {
+    let modes = [args.from.is_some(), args.direct_given(), args.economics_given()];
+    if modes.iter().filter(|m| **m).count() > 1 {
+        bail!(
+            "choose one way to give traffic: --from FILE, --baseline-mean/--baseline-sd with --daily-units, \
+             or store economics (--annual-revenue, --aov, --aov-cv, --conversion-rate)"
+        );
+    }
+    if let Some(file) = &args.from {
+        let Some(metric) = &args.metric else { bail!("--from needs --metric COL: the column to calibrate on") };
+        let Some(daily) = args.daily_units else {
+            bail!("--from needs --daily-units N: how many units the test would randomize per day")
+        };
+        if args.covariate.is_some() && args.cuped_r2.is_some() {
+            bail!("give either --covariate (to measure the CUPED variance reduction) or --cuped-r2, not both");
+        }
+        let spec = ColumnSpec {
+            variant: args.variant_col.clone(),
+            metrics: vec![metric.clone()],
+            covariate: args.covariate.clone(),
+            segment: None,
+        };
+        let t = read_units(file, &spec)?;
+        let wanted = match &args.control {
+            Some(c) => Some(t.arms.iter().position(|a| a == c).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "control arm {c:?} is not in column {:?} of {} (labels found: {})",
+                    args.variant_col.as_deref().unwrap_or_default(),
+                    file.display(),
+                    t.arms.join(", ")
+                )
+            })? as u32),
+            None => None,
+        };
+        let mut m = Moments::new();
+        for i in 0..t.n_rows() {
+            if wanted.is_none_or(|a| t.arm_of_row[i] == a) {
+                match &t.covariate {
+                    Some(x) => m.push_xy(t.metrics[0][i], x[i]),
+                    None => m.push(t.metrics[0][i]),
+                }
+            }
+        }
+        let source = TrafficSource::Data {
+            file: file.display().to_string(),
+            metric: metric.clone(),
+            rows: match &args.control {
+                Some(c) => format!("control rows {c:?}"),
+                None => "all rows".to_string(),
+            },
+            n: m.n(),
+            covariate: args.covariate.clone(),
+        };
+        let mut traffic = Traffic::from_data(&m, daily, source, args.covariate.is_some())
+            .with_context(|| format!("cannot calibrate on {}", file.display()))?;
+        if args.cuped_r2.is_some() {
+            traffic.cuped_r2 = args.cuped_r2;
+        }
+        return Ok(traffic);
+    }
+    for (flag, given) in [("--metric", args.metric.is_some()), ("--covariate", args.covariate.is_some())] {
+        if given {
+            bail!("{flag} only applies with --from FILE");
+        }
+    }
+    let mut traffic = if args.direct_given() {
+        let (Some(daily), Some(mean), Some(sd)) = (args.daily_units, args.baseline_mean, args.baseline_sd) else {
+            bail!("traffic given directly needs all three of --daily-units, --baseline-mean and --baseline-sd");
+        };
+        Traffic::direct(daily, mean, sd)?
+    } else {
+        if args.daily_units.is_some() {
+            bail!(
+                "--daily-units needs the metric's --baseline-mean and --baseline-sd (or --from FILE --metric COL); \
+                 with store economics, traffic follows from --annual-revenue"
+            );
+        }
+        Traffic::from_economics(StoreEconomics {
+            annual_revenue_usd: args.annual_revenue.unwrap_or(DEFAULT_STORE.annual_revenue_usd),
+            aov_usd: args.aov.unwrap_or(DEFAULT_STORE.aov_usd),
+            aov_cv: args.aov_cv.unwrap_or(DEFAULT_STORE.aov_cv),
+            conversion_rate: args.conversion_rate.unwrap_or(DEFAULT_STORE.conversion_rate),
+        })?
+    };
+    traffic.cuped_r2 = args.cuped_r2;
+    Ok(traffic)
+}
+
+/// Runs `liftlab plan`.
+pub fn run(args: PlanArgs) -> Result<()> {
+    let traffic = traffic(&args)?;
+    let config = PlanConfig {
+        holdout: args.holdout,
+        alpha: args.alpha,
+        power: args.power,
+        days: args.days.clone(),
+        target_lift: Some(args.target_lift),
+    };
+    let p = plan(&traffic, &config)?;
+    let text = match args.format {
+        OutputFormat::Table => table::plan_table(&p),
+        OutputFormat::Json => json::to_json(&p)? + "\n",
+        OutputFormat::Csv => csv::plan_csv(&p)?,
+    };
+    emit(&text)
+}

@@ -1,0 +1,142 @@
+//! The library's error type.
+//!
+//! Every variant carries the offending value and says what to fix, so the
+//! binary can print it as is (`error: {:#}`) and exit non-zero.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the library.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Everything that can go wrong in liftlab's library code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A parameter is outside its domain (e.g. `alpha` not in (0, 1)).
+    #[error("invalid {name} = {value}: expected {expected}")]
+    InvalidParameter {
+        /// Parameter name as the user knows it (flag name where there is one).
+        name: String,
+        /// The value given, as text.
+        value: String,
+        /// What would have been accepted.
+        expected: String,
+    },
+    /// A file could not be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A CSV file is malformed (unbalanced quotes, ragged rows, bad UTF-8).
+    #[error("{path}: malformed CSV{}: {message}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number, when known.
+        line: Option<u64>,
+        /// What the CSV parser said.
+        message: String,
+    },
+    /// A required column is not in the file's header.
+    #[error("{path}: no column named {column:?} (columns found: {})", found.join(", "))]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column asked for.
+        column: String,
+        /// The header's columns.
+        found: Vec<String>,
+    },
+    /// A cell could not be used as a number (non-numeric, empty, NaN or infinite).
+    #[error("{path}: line {line}, column {column:?}: {reason}: {value:?}")]
+    BadValue {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number in the file (the header is line 1).
+        line: u64,
+        /// Column name.
+        column: String,
+        /// The cell as written.
+        value: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// An arm has too few units to estimate a variance.
+    #[error("arm {arm:?} has {n} unit(s){}; at least 2 are needed to estimate a variance", segment.as_ref().map(|s| format!(" in segment {s:?}")).unwrap_or_default())]
+    EmptyArm {
+        /// Arm label.
+        arm: String,
+        /// Segment, when the check was per segment.
+        segment: Option<String>,
+        /// Units found.
+        n: u64,
+    },
+    /// The control label is not among the arms in the data.
+    #[error("control arm {control:?} is not in column {column:?} (labels found: {})", found.join(", "))]
+    UnknownControl {
+        /// Label asked for.
+        control: String,
+        /// The variant column.
+        column: String,
+        /// Labels found in the data.
+        found: Vec<String>,
+    },
+    /// The expected split does not match the arms found.
+    #[error("--expected-split {split} has {given} part(s) but the data has {found} arm(s): {}", arms.join(", "))]
+    SplitMismatch {
+        /// The split as given.
+        split: String,
+        /// Parts in the split.
+        given: usize,
+        /// Arms in the data.
+        found: usize,
+        /// Arm labels, in the order the split applies to them.
+        arms: Vec<String>,
+    },
+    /// A statistic is undefined for this data (e.g. zero variance in both arms).
+    #[error("{metric}: {message}")]
+    Degenerate {
+        /// Metric (and arm) concerned.
+        metric: String,
+        /// What is undefined and why.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidParameter`].
+    pub fn invalid(name: &str, value: impl ToString, expected: &str) -> Self {
+        Error::InvalidParameter { name: name.to_string(), value: value.to_string(), expected: expected.to_string() }
+    }
+}
+
+/// Checks that `value` lies strictly inside (0, 1).
+pub fn check_open_unit(name: &str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 && value < 1.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(name, value, "a number strictly between 0 and 1"))
+    }
+}
+
+/// Checks that `value` is finite and strictly positive.
+pub fn check_positive(name: &str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(name, value, "a finite number greater than 0"))
+    }
+}
+
+/// Checks that `value` is finite and not negative.
+pub fn check_non_negative(name: &str, value: f64) -> Result<()> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(name, value, "a finite number of at least 0"))
+    }
+}

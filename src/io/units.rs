@@ -1,0 +1,287 @@
+//! Unit-level CSV: one row per randomized unit (visitor, customer, player).
+//!
+//! RFC 4180 quoting, CRLF line endings and a UTF-8 byte-order mark are
+//! handled by the `csv` crate. Metric cells may be numbers or booleans
+//! (`true`/`false` in any case, as pandas and warehouses write them), read
+//! as 1/0. Anything else — an empty cell, `NaN`, `inf`, text — is an error
+//! naming the file, line, column and value: a number is never guessed.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use ndarray::Array1;
+
+use crate::error::{Error, Result};
+
+/// Which columns to read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnSpec {
+    /// Arm label column; `None` reads every row as one group (for planning).
+    pub variant: Option<String>,
+    /// Metric columns (numbers or booleans).
+    pub metrics: Vec<String>,
+    /// Pre-period covariate column for CUPED.
+    pub covariate: Option<String>,
+    /// Segment column for a per-segment breakdown.
+    pub segment: Option<String>,
+}
+
+/// The columns of a unit-level file, as read.
+#[derive(Debug, Clone)]
+pub struct UnitTable {
+    /// The file read.
+    pub path: PathBuf,
+    /// Arm labels, sorted (byte order); `["all"]` without a variant column.
+    pub arms: Vec<String>,
+    /// Arm of each row, an index into `arms`.
+    pub arm_of_row: Vec<u32>,
+    /// Metric names, in the order asked for.
+    pub metric_names: Vec<String>,
+    /// One column of values per metric, one value per row.
+    pub metrics: Vec<Array1<f64>>,
+    /// Covariate values, one per row.
+    pub covariate: Option<Array1<f64>>,
+    /// Segment labels, sorted, and the segment of each row.
+    pub segments: Option<(Vec<String>, Vec<u32>)>,
+}
+
+impl UnitTable {
+    /// Number of rows (units).
+    pub fn n_rows(&self) -> usize {
+        self.arm_of_row.len()
+    }
+
+    /// Units per arm, in the order of `arms`.
+    pub fn arm_counts(&self) -> Vec<u64> {
+        let mut counts = vec![0u64; self.arms.len()];
+        for &a in &self.arm_of_row {
+            counts[a as usize] += 1;
+        }
+        counts
+    }
+}
+
+/// Parses one metric cell: a finite number, or a boolean read as 1/0.
+///
+/// # Errors
+/// A short reason (`"empty cell"`, `"not a number"`, `"not a finite
+/// number"`) for the caller to place in an [`Error::BadValue`].
+///
+/// ```
+/// use liftlab::io::parse_number;
+/// assert_eq!(parse_number(" 29.99 "), Ok(29.99));
+/// assert_eq!(parse_number("True"), Ok(1.0));
+/// assert_eq!(parse_number("false"), Ok(0.0));
+/// assert!(parse_number("NaN").is_err());
+/// assert!(parse_number("").is_err());
+/// ```
+pub fn parse_number(cell: &str) -> std::result::Result<f64, &'static str> {
+    let s = cell.trim();
+    if s.is_empty() {
+        return Err("empty cell (missing value)");
+    }
+    if s.eq_ignore_ascii_case("true") {
+        return Ok(1.0);
+    }
+    if s.eq_ignore_ascii_case("false") {
+        return Ok(0.0);
+    }
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err("not a finite number"),
+        Err(_) => Err("not a number"),
+    }
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> Error {
+    let line = e.position().map(|p| p.line());
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => Error::Io { path: path.to_path_buf(), source },
+        kind => Error::Csv { path: path.to_path_buf(), line, message: csv_kind_message(&kind) },
+    }
+}
+
+fn csv_kind_message(kind: &csv::ErrorKind) -> String {
+    match kind {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("row has {len} field(s) but the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Reads the columns `spec` names from a unit-level CSV file with a header.
+///
+/// # Errors
+/// - [`Error::Io`] if the file cannot be opened or read.
+/// - [`Error::Csv`] if it is malformed (ragged rows, bad UTF-8) or empty.
+/// - [`Error::MissingColumn`] naming the column and the columns found.
+/// - [`Error::BadValue`] with line, column and value for a metric or
+///   covariate cell that is not a finite number or boolean, or an empty
+///   arm label.
+pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
+    let file = File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(std::io::BufReader::new(file));
+    let header: Vec<String> =
+        reader.headers().map_err(|e| csv_error(path, e))?.iter().map(|h| h.trim().to_string()).collect();
+    if header.is_empty() || header.iter().all(|h| h.is_empty()) {
+        return Err(Error::Csv {
+            path: path.to_path_buf(),
+            line: Some(1),
+            message: "the file is empty or has no header row".into(),
+        });
+    }
+    let find = |name: &str| -> Result<usize> {
+        header.iter().position(|h| h == name).ok_or_else(|| Error::MissingColumn {
+            path: path.to_path_buf(),
+            column: name.to_string(),
+            found: header.clone(),
+        })
+    };
+    let variant_idx = spec.variant.as_deref().map(find).transpose()?;
+    let metric_idx: Vec<usize> = spec.metrics.iter().map(|m| find(m)).collect::<Result<_>>()?;
+    let covariate_idx = spec.covariate.as_deref().map(find).transpose()?;
+    let segment_idx = spec.segment.as_deref().map(find).transpose()?;
+
+    let mut arm_ids: HashMap<String, u32> = HashMap::new();
+    let mut seg_ids: HashMap<String, u32> = HashMap::new();
+    let mut arm_of_row: Vec<u32> = Vec::new();
+    let mut seg_of_row: Vec<u32> = Vec::new();
+    let mut metrics: Vec<Vec<f64>> = vec![Vec::new(); metric_idx.len()];
+    let mut covariate: Vec<f64> = Vec::new();
+
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(path, e)),
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let number = |idx: usize| -> Result<f64> {
+            let cell = &record[idx];
+            parse_number(cell).map_err(|reason| Error::BadValue {
+                path: path.to_path_buf(),
+                line,
+                column: header[idx].clone(),
+                value: cell.to_string(),
+                reason: reason.to_string(),
+            })
+        };
+        let label = |idx: usize, ids: &mut HashMap<String, u32>| -> Result<u32> {
+            let cell = record[idx].trim();
+            if cell.is_empty() {
+                return Err(Error::BadValue {
+                    path: path.to_path_buf(),
+                    line,
+                    column: header[idx].clone(),
+                    value: String::new(),
+                    reason: "empty label".into(),
+                });
+            }
+            let next = ids.len() as u32;
+            Ok(*ids.entry(cell.to_string()).or_insert(next))
+        };
+        arm_of_row.push(match variant_idx {
+            Some(i) => label(i, &mut arm_ids)?,
+            None => 0,
+        });
+        if let Some(i) = segment_idx {
+            seg_of_row.push(label(i, &mut seg_ids)?);
+        }
+        for (col, &i) in metrics.iter_mut().zip(&metric_idx) {
+            col.push(number(i)?);
+        }
+        if let Some(i) = covariate_idx {
+            covariate.push(number(i)?);
+        }
+    }
+    if arm_of_row.is_empty() {
+        return Err(Error::Csv {
+            path: path.to_path_buf(),
+            line: None,
+            message: "the file has a header but no data rows".into(),
+        });
+    }
+    let arms = if variant_idx.is_some() { relabel_sorted(arm_ids, &mut arm_of_row) } else { vec!["all".to_string()] };
+    let segments = segment_idx.map(|_| {
+        let labels = relabel_sorted(seg_ids, &mut seg_of_row);
+        (labels, seg_of_row)
+    });
+    Ok(UnitTable {
+        path: path.to_path_buf(),
+        arms,
+        arm_of_row,
+        metric_names: spec.metrics.clone(),
+        metrics: metrics.into_iter().map(Array1::from).collect(),
+        covariate: covariate_idx.map(|_| Array1::from(covariate)),
+        segments,
+    })
+}
+
+/// Sorts labels and rewrites row ids to index the sorted list, so output
+/// order does not depend on row order.
+fn relabel_sorted(ids: HashMap<String, u32>, rows: &mut [u32]) -> Vec<String> {
+    let mut pairs: Vec<(String, u32)> = ids.into_iter().collect();
+    pairs.sort();
+    let mut remap = vec![0u32; pairs.len()];
+    for (new, (_, old)) in pairs.iter().enumerate() {
+        remap[*old as usize] = new as u32;
+    }
+    rows.iter_mut().for_each(|r| *r = remap[*r as usize]);
+    pairs.into_iter().map(|(label, _)| label).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(content: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(content).unwrap();
+        f
+    }
+
+    fn spec() -> ColumnSpec {
+        ColumnSpec { variant: Some("arm".into()), metrics: vec!["y".into()], ..Default::default() }
+    }
+
+    #[test]
+    fn reads_quoted_crlf_and_booleans() {
+        let f = write(b"arm,note,y\r\nB,\"a, b\",True\r\nA,\"x\",2.5\r\nB,,false\r\n");
+        let t = read_units(f.path(), &spec()).unwrap();
+        assert_eq!(t.arms, vec!["A", "B"]);
+        assert_eq!(t.arm_of_row, vec![1, 0, 1]);
+        assert_eq!(t.metrics[0].to_vec(), vec![1.0, 2.5, 0.0]);
+    }
+
+    #[test]
+    fn bad_cell_names_line_column_and_value() {
+        let f = write(b"arm,y\nA,1\nB,oops\n");
+        let err = read_units(f.path(), &spec()).unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("\"y\"") && err.contains("oops"), "{err}");
+        let f = write(b"arm,y\nA,NaN\n");
+        assert!(read_units(f.path(), &spec()).unwrap_err().to_string().contains("not a finite number"));
+    }
+
+    #[test]
+    fn missing_column_lists_the_header() {
+        let f = write(b"arm,z\nA,1\n");
+        let err = read_units(f.path(), &spec()).unwrap_err().to_string();
+        assert!(err.contains("\"y\"") && err.contains("arm, z"), "{err}");
+    }
+
+    #[test]
+    fn ragged_rows_and_empty_files_are_errors() {
+        let f = write(b"arm,y\nA,1,3\n");
+        assert!(matches!(read_units(f.path(), &spec()), Err(Error::Csv { .. })));
+        let f = write(b"");
+        assert!(matches!(read_units(f.path(), &spec()), Err(Error::Csv { .. })));
+        let f = write(b"arm,y\n");
+        assert!(matches!(read_units(f.path(), &spec()), Err(Error::Csv { .. })));
+    }
+}

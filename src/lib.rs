@@ -1,0 +1,38 @@
+//! # liftlab
+//!
+//! Experimentation and incrementality analytics: can a holdout test see the
+//! lift a change is supposed to bring, and if so after how many days?
+//!
+//! Data flows `io → experiment (stats) → report`; the `stats` module knows
+//! nothing of files, flags or plots.
+//!
+//! - [`io`] reads unit-level CSV files with clear errors.
+//! - [`stats`] holds Welch's test, the delta method, CUPED, the bootstrap,
+//!   SRM, power and MDE, all on mergeable sufficient statistics.
+//! - [`experiment`] analyses one experiment: metrics × arms × segments.
+//! - [`plan`] turns a store's traffic into MDE per duration and a verdict.
+//! - [`report`] renders results as a text table, JSON or CSV.
+//!
+//! ```
+//! use liftlab::stats::{Moments, welch, relative_lift};
+//! let control = Moments::from_slices(&[0.0, 0.0, 80.0, 0.0, 40.0], None).estimate();
+//! let treatment = Moments::from_slices(&[0.0, 90.0, 0.0, 60.0, 0.0, 30.0], None).estimate();
+//! let diff = welch(&control, &treatment, 0.05)?;
+//! let lift = relative_lift(&control, &treatment, 0.05)?;
+//! assert!((diff.effect_size - 6.0).abs() < 1e-12);
+//! assert!((lift.rel_effect_size - 0.25).abs() < 1e-12);
+//! # Ok::<(), liftlab::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod assign;
+pub mod error;
+pub mod experiment;
+pub mod io;
+pub mod plan;
+pub mod report;
+pub mod rng;
+pub mod sim;
+pub mod stats;
+
+pub use error::{Error, Result};

@@ -1,0 +1,195 @@
+//! CSV output: one row per result, nested objects flattened with a prefix
+//! (`cuped_theta`, `bootstrap_effect_size_ci_lower`).
+
+use crate::experiment::{Analysis, MetricResult};
+use crate::plan::Plan;
+
+/// Columns of the analysis CSV, in order.
+pub const ANALYSIS_COLUMNS: &[&str] = &[
+    "metric",
+    "segment",
+    "variant",
+    "control",
+    "n_control",
+    "n_treatment",
+    "mean_control",
+    "mean_treatment",
+    "effect_size",
+    "effect_size_se",
+    "effect_size_ci_lower",
+    "effect_size_ci_upper",
+    "df",
+    "statistic",
+    "pvalue",
+    "rel_effect_size",
+    "rel_effect_size_se",
+    "rel_effect_size_ci_lower",
+    "rel_effect_size_ci_upper",
+    "pvalue_holm",
+    "pvalue_bh",
+    "cuped_theta",
+    "cuped_variance_reduction",
+    "cuped_correlation",
+    "cuped_covariate_balance_pvalue",
+    "cuped_mean_control",
+    "cuped_mean_treatment",
+    "cuped_effect_size",
+    "cuped_effect_size_se",
+    "cuped_effect_size_ci_lower",
+    "cuped_effect_size_ci_upper",
+    "cuped_pvalue",
+    "cuped_rel_effect_size",
+    "cuped_rel_effect_size_ci_lower",
+    "cuped_rel_effect_size_ci_upper",
+    "bootstrap_resamples",
+    "bootstrap_effect_size_ci_lower",
+    "bootstrap_effect_size_ci_upper",
+    "bootstrap_rel_effect_size_ci_lower",
+    "bootstrap_rel_effect_size_ci_upper",
+    "srm_pvalue",
+];
+
+fn num(x: f64) -> String {
+    if x.is_finite() { format!("{x}") } else { String::new() }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(num).unwrap_or_default()
+}
+
+fn analysis_row(r: &MetricResult, srm_pvalue: f64) -> Vec<String> {
+    let mut row = vec![
+        r.metric.clone(),
+        r.segment.clone().unwrap_or_default(),
+        r.variant.clone(),
+        r.control.clone(),
+        r.n_control.to_string(),
+        r.n_treatment.to_string(),
+        num(r.mean_control),
+        num(r.mean_treatment),
+        num(r.effect_size),
+        num(r.effect_size_se),
+        num(r.effect_size_ci_lower),
+        num(r.effect_size_ci_upper),
+        num(r.df),
+        num(r.statistic),
+        num(r.pvalue),
+        opt(r.rel_effect_size),
+        opt(r.rel_effect_size_se),
+        opt(r.rel_effect_size_ci_lower),
+        opt(r.rel_effect_size_ci_upper),
+        opt(r.pvalue_holm),
+        opt(r.pvalue_bh),
+    ];
+    match &r.cuped {
+        Some(c) => row.extend([
+            num(c.theta),
+            num(c.variance_reduction),
+            num(c.correlation),
+            num(c.covariate_balance_pvalue),
+            num(c.welch.mean_control),
+            num(c.welch.mean_treatment),
+            num(c.welch.effect_size),
+            num(c.welch.effect_size_se),
+            num(c.welch.effect_size_ci_lower),
+            num(c.welch.effect_size_ci_upper),
+            num(c.welch.pvalue),
+            num(c.relative.rel_effect_size),
+            num(c.relative.rel_effect_size_ci_lower),
+            num(c.relative.rel_effect_size_ci_upper),
+        ]),
+        None => row.extend(std::iter::repeat_n(String::new(), 14)),
+    }
+    match &r.bootstrap {
+        Some(b) => row.extend([
+            b.resamples.to_string(),
+            num(b.effect_size_ci_lower),
+            num(b.effect_size_ci_upper),
+            opt(b.rel_effect_size_ci_lower),
+            opt(b.rel_effect_size_ci_upper),
+        ]),
+        None => row.extend(std::iter::repeat_n(String::new(), 5)),
+    }
+    row.push(num(srm_pvalue));
+    row
+}
+
+fn write_rows(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> csv::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(&row)?;
+    }
+    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8"))
+}
+
+/// The analysis as CSV text: [`ANALYSIS_COLUMNS`], one row per result.
+/// Missing values (no CUPED, undefined lift) are empty cells.
+///
+/// # Errors
+/// Only if the CSV writer fails, which an in-memory buffer rules out.
+pub fn analysis_csv(a: &Analysis) -> csv::Result<String> {
+    write_rows(ANALYSIS_COLUMNS, a.results.iter().map(|r| analysis_row(r, a.srm.pvalue)))
+}
+
+/// Columns of the plan CSV, in order.
+pub const PLAN_COLUMNS: &[&str] =
+    &["days", "n_control", "n_treatment", "mde", "rel_mde", "mde_cuped", "rel_mde_cuped", "power_at_target"];
+
+/// The plan's rows as CSV text ([`PLAN_COLUMNS`]).
+///
+/// # Errors
+/// Only if the CSV writer fails.
+pub fn plan_csv(p: &Plan) -> csv::Result<String> {
+    write_rows(
+        PLAN_COLUMNS,
+        p.rows.iter().map(|r| {
+            vec![
+                num(r.days),
+                num(r.n_control),
+                num(r.n_treatment),
+                num(r.mde),
+                num(r.rel_mde),
+                opt(r.mde_cuped),
+                opt(r.rel_mde_cuped),
+                opt(r.power_at_target),
+            ]
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_have_as_many_cells_as_the_header() {
+        let r = MetricResult {
+            metric: "m".into(),
+            segment: None,
+            variant: "t".into(),
+            control: "c".into(),
+            n_control: 2,
+            n_treatment: 2,
+            mean_control: 1.0,
+            mean_treatment: 2.0,
+            effect_size: 1.0,
+            effect_size_se: 0.5,
+            effect_size_ci_lower: 0.0,
+            effect_size_ci_upper: 2.0,
+            df: 2.0,
+            statistic: 2.0,
+            pvalue: 0.2,
+            rel_effect_size: None,
+            rel_effect_size_se: None,
+            rel_effect_size_ci_lower: None,
+            rel_effect_size_ci_upper: None,
+            pvalue_holm: None,
+            pvalue_bh: None,
+            cuped: None,
+            bootstrap: None,
+        };
+        assert_eq!(analysis_row(&r, 0.5).len(), ANALYSIS_COLUMNS.len());
+    }
+}

@@ -1,0 +1,74 @@
+//! Number formatting for text reports.
+
+/// Formats `x` with `digits` significant digits, switching to scientific
+/// notation for very small or very large magnitudes.
+///
+/// ```
+/// use liftlab::report::format::sig;
+/// assert_eq!(sig(0.652789355, 6), "0.652789");
+/// assert_eq!(sig(36671.157, 6), "36671.2");
+/// assert_eq!(sig(1.1638e-7, 4), "1.164e-7");
+/// assert_eq!(sig(0.0, 6), "0");
+/// ```
+pub fn sig(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let mag = x.abs().log10().floor() as i32;
+    if !(-4..9).contains(&mag) {
+        return format!("{:.*e}", digits.saturating_sub(1), x);
+    }
+    let decimals = (digits as i32 - 1 - mag).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
+/// [`sig`] with an explicit `+` for positive values (effects, lifts).
+pub fn signed(x: f64, digits: usize) -> String {
+    let s = sig(x, digits);
+    if x > 0.0 { format!("+{s}") } else { s }
+}
+
+/// A fraction as a signed percentage, 4 significant digits (`0.0312` → `+3.120%`).
+pub fn pct(x: f64) -> String {
+    signed(x * 100.0, 4) + "%"
+}
+
+/// A fraction as an unsigned percentage, 3 significant digits.
+pub fn pct_unsigned(x: f64) -> String {
+    sig(x * 100.0, 3) + "%"
+}
+
+/// A fraction as a short percentage for prose: at most 3 significant
+/// digits, trailing zeros dropped (`0.10` → `10%`, `0.025` → `2.5%`).
+pub fn pct_short(x: f64) -> String {
+    let s = sig(x * 100.0, 3);
+    let s =
+        if s.contains('.') && !s.contains('e') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    s + "%"
+}
+
+/// A p-value: 4 significant digits, scientific below 1e-4.
+///
+/// ```
+/// use liftlab::report::format::pvalue;
+/// assert_eq!(pvalue(0.0010912), "0.001091");
+/// assert_eq!(pvalue(1.1638e-7), "1.164e-7");
+/// assert_eq!(pvalue(0.9036929), "0.9037");
+/// ```
+pub fn pvalue(p: f64) -> String {
+    if p < 1e-4 { format!("{p:.3e}") } else { sig(p, 4) }
+}
+
+/// An integer-valued count with thousands separators.
+pub fn count(n: f64) -> String {
+    crate::plan::group_thousands(n.round() as i64)
+}
+
+/// A money amount with cents and thousands separators (`1500000` → `$1,500,000.00`).
+pub fn usd(x: f64) -> String {
+    let cents = (x * 100.0).round() as i64;
+    format!("${}.{:02}", crate::plan::group_thousands(cents / 100), (cents % 100).abs())
+}

@@ -1,0 +1,21 @@
+//! Rendering results: a text table for people, JSON and CSV for scripts.
+//!
+//! JSON and CSV field names are a public interface: they follow the
+//! contract in the README and change only with a CHANGELOG entry.
+
+pub mod csv;
+pub mod format;
+pub mod json;
+pub mod table;
+
+/// Output format of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Human-readable text.
+    #[default]
+    Table,
+    /// Pretty-printed JSON.
+    Json,
+    /// CSV, one row per result.
+    Csv,
+}

@@ -1,0 +1,270 @@
+//! Text reports for people.
+
+use std::fmt::Write;
+
+use super::format::{count, pct, pct_short, pct_unsigned, pvalue, sig, signed, usd};
+use crate::experiment::{Analysis, MetricResult};
+use crate::plan::{Plan, TrafficSource, fmt_days, fmt_pct};
+
+const DIGITS: usize = 6;
+
+fn ci(lo: f64, hi: f64) -> String {
+    format!("[{}, {}]", signed(lo, DIGITS), signed(hi, DIGITS))
+}
+
+fn ci_pct(lo: f64, hi: f64) -> String {
+    format!("[{}, {}]", pct(lo), pct(hi))
+}
+
+fn conf(alpha: f64) -> String {
+    format!("{} CI", pct_short(1.0 - alpha))
+}
+
+/// The analysis as a text report: SRM first, then one block per metric and
+/// treatment arm, with a per-segment table when segments were asked for.
+pub fn analysis_table(a: &Analysis) -> String {
+    let mut out = String::new();
+    let arms = a.srm.counts.len();
+    let _ = writeln!(
+        out,
+        "liftlab analyze: {} ({} units, {arms} arms, control {:?}, alpha {})",
+        a.file,
+        count(a.n_units as f64),
+        a.control,
+        a.alpha
+    );
+    let _ = writeln!(out);
+    let verdict = if a.srm.mismatch { "SAMPLE RATIO MISMATCH: do not trust the results below" } else { "OK" };
+    let _ = writeln!(
+        out,
+        "SRM check: chi2 = {}, df = {}, p = {}: {verdict}",
+        sig(a.srm.chi2, 4),
+        a.srm.df,
+        pvalue(a.srm.pvalue)
+    );
+    let width = a.srm.counts.keys().map(|k| k.len()).max().unwrap_or(0);
+    for (arm, n) in &a.srm.counts {
+        let _ = writeln!(
+            out,
+            "  {arm:<width$}  {:>10}  expected {:>10}  ({} planned)",
+            count(*n as f64),
+            count(a.srm.expected[arm]),
+            pct_short(a.srm.expected_share[arm])
+        );
+    }
+    if a.srm.mismatch {
+        let _ = writeln!(
+            out,
+            "  !! p < 0.001: the arms are not split as planned. Find the cause (assignment, logging, bot filtering) before reading any effect."
+        );
+    }
+    let mut i = 0;
+    while i < a.results.len() {
+        let overall = &a.results[i];
+        let mut j = i + 1;
+        while j < a.results.len() && a.results[j].segment.is_some() {
+            j += 1;
+        }
+        let _ = writeln!(out);
+        metric_block(&mut out, overall, a);
+        if j > i + 1 {
+            segment_table(&mut out, &a.results[i + 1..j], a.alpha);
+        }
+        i = j;
+    }
+    for w in &a.warnings {
+        let _ = writeln!(out, "\nwarning: {w}");
+    }
+    out
+}
+
+fn metric_block(out: &mut String, r: &MetricResult, a: &Analysis) {
+    let c = conf(a.alpha);
+    let _ = writeln!(out, "{}: {} vs {} (control)", r.metric, r.variant, r.control);
+    let _ = writeln!(out, "  {:<22}{:>14}{:>14}", "", "control", "treatment");
+    let _ = writeln!(out, "  {:<22}{:>14}{:>14}", "units", count(r.n_control as f64), count(r.n_treatment as f64));
+    let _ = writeln!(out, "  {:<22}{:>14}{:>14}", "mean", sig(r.mean_control, DIGITS), sig(r.mean_treatment, DIGITS));
+    let _ = writeln!(
+        out,
+        "  {:<22}{:>14}  {c} {}  p = {}",
+        "difference (Welch)",
+        signed(r.effect_size, DIGITS),
+        ci(r.effect_size_ci_lower, r.effect_size_ci_upper),
+        pvalue(r.pvalue)
+    );
+    match (r.rel_effect_size, r.rel_effect_size_ci_lower, r.rel_effect_size_ci_upper) {
+        (Some(l), Some(lo), Some(hi)) => {
+            let _ = writeln!(out, "  {:<22}{:>14}  {c} {}  (delta method)", "relative lift", pct(l), ci_pct(lo, hi));
+        }
+        _ => {
+            let _ = writeln!(out, "  {:<22}{:>14}", "relative lift", "undefined (control mean is 0)");
+        }
+    }
+    if let Some(cu) = &r.cuped {
+        let name = a.covariate.as_deref().unwrap_or("covariate");
+        let _ = writeln!(
+            out,
+            "  {:<22}{:>14}  {c} {}  p = {}",
+            format!("CUPED ({name})"),
+            signed(cu.welch.effect_size, DIGITS),
+            ci(cu.welch.effect_size_ci_lower, cu.welch.effect_size_ci_upper),
+            pvalue(cu.welch.pvalue)
+        );
+        let _ = writeln!(
+            out,
+            "  {:<22}{:>14}  {c} {}",
+            "CUPED relative lift",
+            pct(cu.relative.rel_effect_size),
+            ci_pct(cu.relative.rel_effect_size_ci_lower, cu.relative.rel_effect_size_ci_upper)
+        );
+        let balance = if cu.covariate_balance_pvalue < 0.001 { "  !! covariate differs between arms" } else { "" };
+        let _ = writeln!(
+            out,
+            "  {:<22}theta = {}, correlation = {}, variance reduction = {}, covariate balance p = {}{balance}",
+            "",
+            sig(cu.theta, 4),
+            sig(cu.correlation, 4),
+            pct_unsigned(cu.variance_reduction),
+            pvalue(cu.covariate_balance_pvalue)
+        );
+    }
+    if let Some(b) = &r.bootstrap {
+        let _ = writeln!(
+            out,
+            "  {:<22}{:>14}  {c} {}  (percentile, B = {})",
+            "bootstrap difference",
+            "",
+            ci(b.effect_size_ci_lower, b.effect_size_ci_upper),
+            count(b.resamples as f64)
+        );
+        if let (Some(lo), Some(hi)) = (b.rel_effect_size_ci_lower, b.rel_effect_size_ci_upper) {
+            let _ = writeln!(out, "  {:<22}{:>14}  {c} {}", "bootstrap lift", "", ci_pct(lo, hi));
+        }
+    }
+}
+
+fn segment_table(out: &mut String, rows: &[MetricResult], alpha: f64) {
+    let w = rows.iter().filter_map(|r| r.segment.as_ref().map(|s| s.len())).max().unwrap_or(7).max(7);
+    let _ = writeln!(out, "  by segment (p adjusted across segments: Holm for FWER, Benjamini-Hochberg for FDR):");
+    let _ = writeln!(
+        out,
+        "    {:<w$} {:>9} {:>9} {:>12} {:>12} {:>12}  {:<28} {:>10} {:>10} {:>10}",
+        "segment",
+        "n_c",
+        "n_t",
+        "mean_c",
+        "mean_t",
+        "difference",
+        conf(alpha),
+        "p",
+        "p_holm",
+        "p_bh"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "    {:<w$} {:>9} {:>9} {:>12} {:>12} {:>12}  {:<28} {:>10} {:>10} {:>10}",
+            r.segment.as_deref().unwrap_or(""),
+            count(r.n_control as f64),
+            count(r.n_treatment as f64),
+            sig(r.mean_control, 5),
+            sig(r.mean_treatment, 5),
+            signed(r.effect_size, 5),
+            format!("[{}, {}]", signed(r.effect_size_ci_lower, 4), signed(r.effect_size_ci_upper, 4)),
+            pvalue(r.pvalue),
+            r.pvalue_holm.map(pvalue).unwrap_or_default(),
+            r.pvalue_bh.map(pvalue).unwrap_or_default()
+        );
+    }
+}
+
+/// The plan as a text report: inputs, one row per duration, the verdict.
+pub fn plan_table(p: &Plan) -> String {
+    let mut out = String::new();
+    let t = &p.traffic;
+    let cfg = &p.config;
+    let _ = writeln!(out, "liftlab plan: analytic power and minimum detectable effect (MDE) for a holdout test");
+    match &t.source {
+        TrafficSource::Economics(s) => {
+            let _ = writeln!(
+                out,
+                "store:   {}/year, AOV {} (CV {}), conversion {} -> {} sessions/day",
+                usd(s.annual_revenue_usd).trim_end_matches(".00"),
+                usd(s.aov_usd),
+                sig(s.aov_cv, 3),
+                pct_short(s.conversion_rate),
+                count(t.daily_units)
+            );
+            let _ =
+                writeln!(out, "metric:  revenue per session (zero-inflated), mean {}, sd {}", usd(t.mean), usd(t.sd));
+        }
+        TrafficSource::Direct => {
+            let _ = writeln!(out, "traffic: {} units/day", count(t.daily_units));
+            let _ = writeln!(out, "metric:  mean {}, sd {} per unit", sig(t.mean, DIGITS), sig(t.sd, DIGITS));
+        }
+        TrafficSource::Data { file, metric, rows, n, covariate } => {
+            let _ = writeln!(out, "traffic: {} units/day", count(t.daily_units));
+            let _ = writeln!(
+                out,
+                "metric:  {metric:?} calibrated on {file} ({rows}, {} units): mean {}, sd {}",
+                count(*n as f64),
+                sig(t.mean, DIGITS),
+                sig(t.sd, DIGITS)
+            );
+            if let (Some(c), Some(r2)) = (covariate, t.cuped_r2) {
+                let _ = writeln!(out, "CUPED:   covariate {c:?} explains {} of the variance (rho^2)", pct_unsigned(r2));
+            }
+        }
+    }
+    if let (Some(r2), false) = (t.cuped_r2, matches!(t.source, TrafficSource::Data { covariate: Some(_), .. })) {
+        let _ = writeln!(out, "CUPED:   expected variance reduction {}", pct_unsigned(r2));
+    }
+    let _ = writeln!(
+        out,
+        "design:  {} holdout (control), alpha {} two-sided, power {}{}",
+        pct_short(cfg.holdout),
+        cfg.alpha,
+        pct_short(cfg.power),
+        cfg.target_lift.map(|l| format!(", target lift {}", fmt_pct(l))).unwrap_or_default()
+    );
+    let _ = writeln!(out);
+    let cuped = t.cuped_r2.is_some();
+    let target = cfg.target_lift.map(|l| format!("power at {}", fmt_pct(l)));
+    let mut header = format!("{:>6} {:>12} {:>12} {:>12} {:>9}", "days", "control", "treatment", "MDE", "rel MDE");
+    if cuped {
+        let _ = write!(header, " {:>12} {:>13}", "MDE (CUPED)", "rel (CUPED)");
+    }
+    if let Some(t) = &target {
+        let _ = write!(header, " {t:>14}");
+    }
+    let _ = writeln!(out, "{header}");
+    for r in &p.rows {
+        let mut line = format!(
+            "{:>6} {:>12} {:>12} {:>12} {:>9}",
+            fmt_days(r.days),
+            count(r.n_control),
+            count(r.n_treatment),
+            sig(r.mde, 4),
+            pct_unsigned(r.rel_mde)
+        );
+        if cuped {
+            let _ = write!(
+                line,
+                " {:>12} {:>13}",
+                r.mde_cuped.map(|m| sig(m, 4)).unwrap_or_default(),
+                r.rel_mde_cuped.map(pct_unsigned).unwrap_or_default()
+            );
+        }
+        if target.is_some() {
+            let _ = write!(line, " {:>14}", r.power_at_target.map(pct_unsigned).unwrap_or_default());
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "verdict: {}", p.verdict);
+    let _ = writeln!(
+        out,
+        "(units are assumed new each day; repeat visitors make unique units grow more slowly, so read days as a lower bound)"
+    );
+    out
+}

@@ -1,0 +1,25 @@
+//! The statistics engine: sufficient statistics, tests, intervals, power.
+//!
+//! Nothing here knows about files, flags or plots. Each function names the
+//! reference implementation it matches (scipy, statsmodels) and the paper it
+//! follows; `tests/reference/make_reference.py` produced the values the unit
+//! tests compare against.
+
+pub mod bootstrap;
+pub mod cuped;
+pub mod delta;
+pub mod dist;
+pub mod moments;
+pub mod multiple;
+pub mod power;
+pub mod srm;
+pub mod welch;
+
+pub use bootstrap::{BootstrapResult, bootstrap_two_sample};
+pub use cuped::{CupedAdjustment, CupedResult, cuped, cuped_adjust};
+pub use delta::{RelativeLift, ratio_estimate, relative_lift};
+pub use moments::{ArmEstimate, Moments};
+pub use multiple::{benjamini_hochberg, holm};
+pub use power::{mde, mde_multiplier, power_at, units_for_effect, zero_inflated_moments};
+pub use srm::{SrmResult, srm};
+pub use welch::{WelchResult, welch};

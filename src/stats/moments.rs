@@ -1,0 +1,242 @@
+//! Mergeable sufficient statistics of one arm (or one arm × segment).
+//!
+//! A [`Moments`] holds the count, the means of a metric `y` and a covariate
+//! `x`, and their centred second moments. That is everything Welch's test,
+//! the delta method and CUPED need, and two of them merge exactly (Chan,
+//! Golub & LeVeque 1979), so a warehouse can aggregate billions of rows in
+//! SQL and hand liftlab the totals through [`Moments::from_sums`].
+
+use crate::error::{Error, Result};
+
+/// Sufficient statistics of a metric `y` and a covariate `x` over `n` units.
+///
+/// # Formula
+/// With units `i = 1..n`:
+/// ```text
+/// mean_y = Σ y_i / n                 m2_y = Σ (y_i − mean_y)²
+/// mean_x = Σ x_i / n                 m2_x = Σ (x_i − mean_x)²
+/// c_xy   = Σ (y_i − mean_y)(x_i − mean_x)
+/// ```
+/// Sample variances and covariance use `ddof = 1` (divide by `n − 1`).
+/// Updates use Welford's algorithm (Welford 1962), merges the pairwise
+/// formula of Chan, Golub & LeVeque (1979); both stay accurate where the
+/// textbook `Σy² − n·mean²` cancels catastrophically.
+///
+/// When no covariate is pushed, `x` is 0 for every unit and its moments are 0.
+///
+/// ```
+/// use liftlab::stats::Moments;
+/// let m = Moments::from_slices(&[1.0, 2.0, 3.0, 4.0], None);
+/// assert_eq!(m.n(), 4);
+/// assert_eq!(m.mean(), 2.5);
+/// assert!((m.var() - 5.0 / 3.0).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    n: u64,
+    mean_y: f64,
+    m2_y: f64,
+    mean_x: f64,
+    m2_x: f64,
+    c_xy: f64,
+}
+
+impl Moments {
+    /// Empty statistics (`n = 0`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Statistics of `y` (and of the covariate `x`, if given) over all units.
+    ///
+    /// # Panics
+    /// If `x` is given with a length other than `y`'s.
+    pub fn from_slices(y: &[f64], x: Option<&[f64]>) -> Self {
+        let mut m = Self::new();
+        match x {
+            Some(x) => {
+                assert_eq!(x.len(), y.len(), "metric and covariate lengths differ");
+                for (&yi, &xi) in y.iter().zip(x) {
+                    m.push_xy(yi, xi);
+                }
+            }
+            None => y.iter().for_each(|&yi| m.push(yi)),
+        }
+        m
+    }
+
+    /// Statistics from raw sums, as a SQL `GROUP BY` produces them:
+    /// `n, Σy, Σy², Σx, Σx², Σxy`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if any sum is not finite or a sum of
+    /// squares implies a negative variance beyond rounding.
+    pub fn from_sums(n: u64, sy: f64, syy: f64, sx: f64, sxx: f64, sxy: f64) -> Result<Self> {
+        for (name, v) in [("sum_y", sy), ("sum_y2", syy), ("sum_x", sx), ("sum_x2", sxx), ("sum_xy", sxy)] {
+            if !v.is_finite() {
+                return Err(Error::invalid(name, v, "a finite number"));
+            }
+        }
+        if n == 0 {
+            return Ok(Self::new());
+        }
+        let nf = n as f64;
+        let (mean_y, mean_x) = (sy / nf, sx / nf);
+        let m2_y = syy - sy * mean_y;
+        let m2_x = sxx - sx * mean_x;
+        let tol = 1e-9;
+        if m2_y < -tol * syy.abs().max(1.0) || m2_x < -tol * sxx.abs().max(1.0) {
+            return Err(Error::invalid(
+                "sum of squares",
+                format!("{syy} / {sxx}"),
+                "sums consistent with a non-negative variance",
+            ));
+        }
+        Ok(Self { n, mean_y, m2_y: m2_y.max(0.0), mean_x, m2_x: m2_x.max(0.0), c_xy: sxy - sx * mean_y })
+    }
+
+    /// Adds one unit with metric value `y` and no covariate (`x = 0`).
+    #[inline]
+    pub fn push(&mut self, y: f64) {
+        self.push_xy(y, 0.0);
+    }
+
+    /// Adds one unit with metric value `y` and covariate value `x`.
+    #[inline]
+    pub fn push_xy(&mut self, y: f64, x: f64) {
+        self.n += 1;
+        let n = self.n as f64;
+        let dy = y - self.mean_y;
+        let dx = x - self.mean_x;
+        self.mean_y += dy / n;
+        self.mean_x += dx / n;
+        let dy_after = y - self.mean_y;
+        self.m2_y += dy * dy_after;
+        self.m2_x += dx * (x - self.mean_x);
+        self.c_xy += dx * dy_after;
+    }
+
+    /// Merges `other` into `self`, as if all its units had been pushed.
+    pub fn merge(&mut self, other: &Moments) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *other;
+            return;
+        }
+        let (na, nb) = (self.n as f64, other.n as f64);
+        let n = na + nb;
+        let dy = other.mean_y - self.mean_y;
+        let dx = other.mean_x - self.mean_x;
+        let w = na * nb / n;
+        self.m2_y += other.m2_y + dy * dy * w;
+        self.m2_x += other.m2_x + dx * dx * w;
+        self.c_xy += other.c_xy + dx * dy * w;
+        self.mean_y += dy * nb / n;
+        self.mean_x += dx * nb / n;
+        self.n += other.n;
+    }
+
+    /// Number of units.
+    pub fn n(&self) -> u64 {
+        self.n
+    }
+
+    /// Mean of the metric, `Σy/n` (NaN when `n = 0`).
+    pub fn mean(&self) -> f64 {
+        if self.n == 0 { f64::NAN } else { self.mean_y }
+    }
+
+    /// Sample variance of the metric, `m2_y/(n − 1)` (NaN when `n < 2`).
+    pub fn var(&self) -> f64 {
+        self.ddof1(self.m2_y)
+    }
+
+    /// Mean of the covariate (NaN when `n = 0`).
+    pub fn mean_x(&self) -> f64 {
+        if self.n == 0 { f64::NAN } else { self.mean_x }
+    }
+
+    /// Sample variance of the covariate (NaN when `n < 2`).
+    pub fn var_x(&self) -> f64 {
+        self.ddof1(self.m2_x)
+    }
+
+    /// Sample covariance of metric and covariate (NaN when `n < 2`).
+    pub fn cov_xy(&self) -> f64 {
+        self.ddof1(self.c_xy)
+    }
+
+    /// Pearson correlation of metric and covariate (NaN when undefined).
+    pub fn corr_xy(&self) -> f64 {
+        self.c_xy / (self.m2_x * self.m2_y).sqrt()
+    }
+
+    /// The mean of `y` as an estimate with its sampling variance `s²/n`.
+    pub fn estimate(&self) -> ArmEstimate {
+        ArmEstimate { n: self.n as f64, mean: self.mean(), var_of_mean: self.var() / self.n as f64 }
+    }
+
+    fn ddof1(&self, m2: f64) -> f64 {
+        if self.n < 2 { f64::NAN } else { m2 / (self.n - 1) as f64 }
+    }
+}
+
+/// One arm's point estimate of a mean (or ratio) with its sampling variance.
+///
+/// `var_of_mean` is the variance of the estimator, in squared metric units:
+/// `s²/n` for a plain mean, the delta-method variance for a ratio metric, the
+/// CUPED-adjusted `s'²/n` after variance reduction. `n` is the number of
+/// randomized units (used for Welch–Satterthwaite degrees of freedom).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ArmEstimate {
+    /// Randomized units in the arm.
+    pub n: f64,
+    /// Point estimate, in metric units.
+    pub mean: f64,
+    /// Variance of the point estimate, in squared metric units.
+    pub var_of_mean: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_equals_pushing_everything() {
+        let y: Vec<f64> = (0..100).map(|i| ((i * 37) % 11) as f64 * 1.5 + 1e6).collect();
+        let x: Vec<f64> = (0..100).map(|i| ((i * 13) % 7) as f64).collect();
+        let all = Moments::from_slices(&y, Some(&x));
+        let mut a = Moments::from_slices(&y[..30], Some(&x[..30]));
+        a.merge(&Moments::from_slices(&y[30..], Some(&x[30..])));
+        assert_eq!(a.n(), all.n());
+        for (p, q) in
+            [(a.mean(), all.mean()), (a.var(), all.var()), (a.cov_xy(), all.cov_xy()), (a.var_x(), all.var_x())]
+        {
+            assert!((p - q).abs() <= 1e-9 * q.abs().max(1.0), "{p} vs {q}");
+        }
+    }
+
+    #[test]
+    fn from_sums_matches_streaming() {
+        let y = [0.0, 0.0, 12.5, 80.0, 0.0, 3.0];
+        let x = [1.0, 0.0, 2.0, 9.0, 0.0, 1.0];
+        let sy: f64 = y.iter().sum();
+        let syy: f64 = y.iter().map(|v| v * v).sum();
+        let sx: f64 = x.iter().sum();
+        let sxx: f64 = x.iter().map(|v| v * v).sum();
+        let sxy: f64 = y.iter().zip(&x).map(|(a, b)| a * b).sum();
+        let m = Moments::from_sums(6, sy, syy, sx, sxx, sxy).unwrap();
+        let s = Moments::from_slices(&y, Some(&x));
+        assert!((m.var() - s.var()).abs() < 1e-12);
+        assert!((m.cov_xy() - s.cov_xy()).abs() < 1e-12);
+        assert!(Moments::from_sums(3, 3.0, 1.0, 0.0, 0.0, 0.0).is_err());
+    }
+
+    #[test]
+    fn too_few_units_give_nan_variance() {
+        assert!(Moments::from_slices(&[1.0], None).var().is_nan());
+        assert!(Moments::new().mean().is_nan());
+    }
+}

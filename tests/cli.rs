@@ -1,0 +1,299 @@
+//! The `liftlab` binary end to end: output contracts, determinism, and
+//! clear errors (never a panic) on bad input.
+
+use std::io::Write;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::util::repo;
+
+fn liftlab() -> Command {
+    Command::cargo_bin("liftlab").unwrap()
+}
+
+fn synthetic() -> String {
+    repo().join("datasets/synthetic_holdout.csv").to_str().unwrap().to_string()
+}
+
+fn csv_file(content: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    f.write_all(content.as_bytes()).unwrap();
+    f
+}
+
+fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Runs and expects exit 1 with every `needle` in stderr and no panic.
+fn fails_with(args: &[&str], needles: &[&str]) {
+    let out = liftlab().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "liftlab {args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "liftlab {args:?} panicked: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "stderr lacks {n:?}: {stderr}");
+    }
+}
+
+#[test]
+fn plan_with_no_arguments_runs_the_default_store() {
+    liftlab()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("$1,500,000/year"))
+        .stdout(predicate::str::contains("verdict: a 3% lift needs"))
+        .stdout(predicate::str::contains("not measurable"));
+}
+
+#[test]
+fn plan_json_contract() {
+    let p = json_of(liftlab().args(["plan", "--cuped-r2", "0.2", "--format", "json"]));
+    let rows = p["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    for key in ["days", "n_control", "n_treatment", "mde", "rel_mde", "rel_mde_cuped"] {
+        assert!(rows[0][key].is_number(), "rows[].{key}");
+    }
+    assert!(p["days_to_detect"].is_number());
+    assert!(p["days_to_detect_cuped"].as_f64() < p["days_to_detect"].as_f64());
+    // CUPED with rho² = 0.2 shrinks the MDE by √0.8.
+    let ratio = rows[2]["rel_mde_cuped"].as_f64().unwrap() / rows[2]["rel_mde"].as_f64().unwrap();
+    assert!((ratio - 0.8f64.sqrt()).abs() < 1e-12);
+    // 10% holdout of 30 days of the default store's sessions.
+    let n = rows[2]["n_control"].as_f64().unwrap() + rows[2]["n_treatment"].as_f64().unwrap();
+    assert!((n - 30.0 * 1_500_000.0 / 80.0 / 0.025 / 365.0).abs() < 1e-6);
+}
+
+#[test]
+fn plan_direct_traffic_and_days_list() {
+    let p = json_of(liftlab().args([
+        "plan",
+        "--daily-units",
+        "50000",
+        "--baseline-mean",
+        "2",
+        "--baseline-sd",
+        "18",
+        "--days",
+        "10,20",
+        "--target-lift",
+        "0.05",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(p["rows"].as_array().unwrap().len(), 2);
+    assert!(p["verdict"].as_str().unwrap().contains("5% lift"));
+}
+
+#[test]
+fn analyze_json_contract() {
+    let a = json_of(liftlab().args([
+        "analyze",
+        &synthetic(),
+        "--variant-col",
+        "arm",
+        "--control",
+        "control",
+        "--metric",
+        "revenue",
+        "--metric",
+        "converted",
+        "--covariate",
+        "pre_revenue",
+        "--bootstrap",
+        "300",
+        "--expected-split",
+        "1:9",
+        "--format",
+        "json",
+    ]));
+    for key in ["chi2", "pvalue", "counts"] {
+        assert!(!a["srm"][key].is_null(), "srm.{key}");
+    }
+    let results = a["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        for key in [
+            "metric",
+            "variant",
+            "control",
+            "n_control",
+            "n_treatment",
+            "mean_control",
+            "mean_treatment",
+            "effect_size",
+            "effect_size_ci_lower",
+            "effect_size_ci_upper",
+            "pvalue",
+            "rel_effect_size",
+            "rel_effect_size_ci_lower",
+            "rel_effect_size_ci_upper",
+        ] {
+            assert!(!r[key].is_null(), "results[].{key}");
+        }
+        for key in ["effect_size", "effect_size_ci_lower", "pvalue", "theta", "variance_reduction"] {
+            assert!(r["cuped"][key].is_number(), "cuped.{key}");
+        }
+        for key in [
+            "resamples",
+            "effect_size_ci_lower",
+            "effect_size_ci_upper",
+            "rel_effect_size_ci_lower",
+            "rel_effect_size_ci_upper",
+        ] {
+            assert!(r["bootstrap"][key].is_number(), "bootstrap.{key}");
+        }
+        let (lo, hi, e) =
+            (r["effect_size_ci_lower"].as_f64(), r["effect_size_ci_upper"].as_f64(), r["effect_size"].as_f64());
+        assert!(lo < e && e < hi);
+    }
+}
+
+#[test]
+fn analyze_csv_and_table_formats() {
+    let base = ["analyze", &synthetic(), "--variant-col", "arm", "--control", "control", "--metric", "revenue"];
+    let out = liftlab().args(base).args(["--segment-col", "cohort", "--format", "csv"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("metric,segment,variant,control,n_control"));
+    assert_eq!(lines.count(), 3, "overall + 2 cohorts");
+    liftlab()
+        .args(base)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("SRM check"))
+        .stdout(predicate::str::contains("difference (Welch)"));
+}
+
+#[test]
+fn bootstrap_output_is_identical_whatever_the_thread_count() {
+    let run = |threads: &str| {
+        liftlab()
+            .args(["--threads", threads, "analyze", &synthetic(), "--variant-col", "arm", "--control", "control"])
+            .args(["--metric", "revenue", "--bootstrap", "400", "--seed", "11", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let one = run("1");
+    assert!(!one.is_empty());
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("3"));
+}
+
+#[test]
+fn simulate_is_reproducible_and_readable_by_analyze() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    for (threads, out) in [("1", &a), ("2", &b)] {
+        liftlab()
+            .args(["--threads", threads, "simulate", "--units", "30000", "--lift", "0.2", "--seed", "5", "--out"])
+            .arg(out)
+            .assert()
+            .success();
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let r = json_of(
+        liftlab()
+            .arg("analyze")
+            .arg(&a)
+            .args(["--variant-col", "arm", "--control", "control", "--metric", "revenue"])
+            .args(["--expected-split", "control=1,treatment=9", "--format", "json"]),
+    );
+    assert!(r["srm"]["pvalue"].as_f64().unwrap() > 1e-3);
+}
+
+#[test]
+fn shipped_dataset_is_what_its_command_makes() {
+    let out = liftlab().args(["simulate", "--units", "20000", "--lift", "0.10", "--seed", "7"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stdout == std::fs::read(synthetic()).unwrap(),
+        "datasets/synthetic_holdout.csv is stale: regenerate it"
+    );
+}
+
+#[test]
+fn booleans_crlf_and_quotes_are_read() {
+    let f = csv_file(
+        "arm,note,bought\r\nA,\"x, y\",True\r\nA,z,False\r\nA,z,false\r\nB,\"q\",true\r\nB,z,TRUE\r\nB,z,False\r\n",
+    );
+    let a = json_of(liftlab().arg("analyze").arg(f.path()).args([
+        "--variant-col",
+        "arm",
+        "--control",
+        "A",
+        "--metric",
+        "bought",
+        "--format",
+        "json",
+    ]));
+    let r = &a["results"][0];
+    assert!((r["mean_control"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-15);
+    assert!((r["mean_treatment"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-15);
+}
+
+#[test]
+fn bad_input_gets_a_clear_error() {
+    let good = synthetic();
+    let base = |file: &str| -> Vec<String> {
+        ["analyze", file, "--variant-col", "arm", "--control", "control", "--metric", "revenue"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let with = |file: &str, extra: &[&str]| -> Vec<String> {
+        let mut v = base(file);
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |args: Vec<String>, needles: &[&str]| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails_with(&refs, needles);
+    };
+    run(base("no/such/file.csv"), &["no/such/file.csv"]);
+    run(with(&good, &["--covariate", "nope"]), &["\"nope\"", "unit_id, arm"]);
+    fails_with(
+        &["analyze", &good, "--variant-col", "arm", "--control", "holdout", "--metric", "revenue"],
+        &["\"holdout\"", "control, treatment"],
+    );
+    run(with(&good, &["--alpha", "1.5"]), &["--alpha", "1.5"]);
+    run(with(&good, &["--expected-split", "1:1:1"]), &["--expected-split", "2 arm"]);
+    run(with(&good, &["--expected-split", "1:zero"]), &["--expected-split"]);
+
+    let bad_value = csv_file("arm,revenue\ncontrol,1\ncontrol,2\ntreatment,3\ntreatment,abc\n");
+    run(base(bad_value.path().to_str().unwrap()), &["line 5", "\"revenue\"", "abc", "not a number"]);
+    let nan = csv_file("arm,revenue\ncontrol,1\ncontrol,NaN\ntreatment,3\ntreatment,4\n");
+    run(base(nan.path().to_str().unwrap()), &["line 3", "not a finite number"]);
+    let empty_cell = csv_file("arm,revenue\ncontrol,1\ncontrol,\ntreatment,3\ntreatment,4\n");
+    run(base(empty_cell.path().to_str().unwrap()), &["line 3", "empty cell"]);
+    let lonely = csv_file("arm,revenue\ncontrol,1\ntreatment,3\ntreatment,4\n");
+    run(base(lonely.path().to_str().unwrap()), &["\"control\"", "1 unit"]);
+    let one_arm = csv_file("arm,revenue\ncontrol,1\ncontrol,3\n");
+    run(base(one_arm.path().to_str().unwrap()), &["at least 2 arms"]);
+    let ragged = csv_file("arm,revenue\ncontrol,1,9\n");
+    run(base(ragged.path().to_str().unwrap()), &["malformed CSV", "line 2"]);
+    let empty = csv_file("");
+    run(base(empty.path().to_str().unwrap()), &["empty"]);
+    let flat = csv_file("arm,revenue\ncontrol,1\ncontrol,1\ntreatment,1\ntreatment,1\n");
+    run(base(flat.path().to_str().unwrap()), &["zero variance"]);
+
+    fails_with(&["plan", "--holdout", "1.2"], &["--holdout", "1.2"]);
+    fails_with(&["plan", "--alpha", "0"], &["--alpha"]);
+    fails_with(&["plan", "--annual-revenue", "-5"], &["--annual-revenue", "-5"]);
+    fails_with(&["plan", "--daily-units", "-10", "--baseline-mean", "1", "--baseline-sd", "2"], &["--daily-units"]);
+    fails_with(&["plan", "--daily-units", "100"], &["--baseline-mean"]);
+    fails_with(&["plan", "--from", &good, "--metric", "revenue"], &["--daily-units"]);
+    fails_with(&["plan", "--days", "30,-1"], &["--days"]);
+    fails_with(&["plan", "--power", "0.01"], &["power"]);
+    fails_with(&["simulate", "--holdout", "0"], &["--holdout"]);
+    // Usage errors are clap's: exit 2.
+    liftlab().args(["analyze", &good]).assert().code(2);
+}

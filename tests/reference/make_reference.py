@@ -1,0 +1,553 @@
+#!/usr/bin/env python3
+"""Independent reference values for the liftlab test suite.
+
+This script computes expected results with numpy, scipy and statsmodels (not
+with liftlab itself), so the Rust tests can check liftlab against an
+independent implementation. It writes two JSON fixtures:
+
+``tests/data/reference.json``
+    Cases on small synthetic data drawn from ``numpy.random.default_rng`` with
+    fixed seeds. The input arrays are stored in the JSON, so the Rust tests
+    need only this file. Sections:
+
+    * ``welch``       Welch two-sample t-test (scipy.stats.ttest_ind,
+                      equal_var=False) plus the delta-method relative lift.
+    * ``cuped``       The same on raw data, plus a nested ``cuped`` object
+                      computed on CUPED-adjusted data (theta pooled over both
+                      arms, Deng et al. 2013).
+    * ``srm``         Sample-ratio-mismatch chi-square goodness-of-fit tests
+                      (scipy.stats.chisquare).
+    * ``mde``         Minimum detectable effects from statsmodels
+                      NormalIndPower.solve_power.
+    * ``sample_size`` Required control-arm size for a given effect and holdout
+                      share, also from NormalIndPower.solve_power.
+    * ``quantiles``   Student t / normal quantiles and t / chi-square survival
+                      function values (including very small p-values).
+
+``tests/data/hillstrom_reference.json``
+    Values on the real Hillstrom e-mail data set (64,000 rows), read from
+    ``<repo>/../shared/datasets/hillstrom/hillstrom.csv``: SRM across the three
+    segments, Welch + relative lift + CUPED (covariate ``history``) for each
+    e-mail variant against "No E-Mail" on spend, visit and conversion, a
+    percentile bootstrap for Mens E-Mail vs No E-Mail spend, and planning
+    (MDE by experiment length) values. If the CSV is missing, this fixture is
+    skipped with a message; ``reference.json`` is still written.
+
+Both files carry a top-level ``versions`` object (python, numpy, scipy,
+statsmodels, generated_by).
+
+Conventions
+-----------
+* alpha = 0.05 unless a case says otherwise; all variances use ddof=1.
+* "c" = control arm, "t" = treatment arm; effect = mean_t - mean_c.
+* se = sqrt(var_t/n_t + var_c/n_c); df = Welch-Satterthwaite.
+* statistic / pvalue: scipy.stats.ttest_ind(t, c, equal_var=False), two-sided.
+* ci_lower / ci_upper: res.confidence_interval(1 - alpha) of that result
+  (equal to effect -/+ t.ppf(1 - alpha/2, df) * se; asserted below).
+* Relative lift (delta method): rel = mean_t/mean_c - 1,
+  rel_se = sqrt(var_t/(n_t*mean_c**2) + mean_t**2*var_c/(n_c*mean_c**4)),
+  rel_ci = rel -/+ norm.ppf(1 - alpha/2) * rel_se.
+* CUPED: x_bar = mean of the covariate over both arms concatenated;
+  theta = cov(y_all, x_all, ddof=1) / var(x_all, ddof=1) over the
+  concatenation; y' = y - theta*(x - x_bar); then all Welch + relative fields
+  on y'; variance_reduction = 1 - se_cuped**2 / se_plain**2.
+* MDE: d = NormalIndPower().solve_power(effect_size=None, nobs1=n_control,
+  alpha, power, ratio=n_treatment/n_control, alternative='two-sided');
+  mde = d * sd. statsmodels' two-sided power includes the (tiny) opposite
+  tail, so it differs very slightly from the textbook closed form
+  (z_{1-alpha/2} + z_{power}) * sd * sqrt(1/n_c + 1/n_t); that closed form is
+  stored alongside as ``mde_closed_form`` (relative difference ~1e-6 at
+  alpha=0.05/power=0.8). Likewise ``n_control_closed_form`` for sample sizes.
+  NOTE: solve_power's root finder stops early: with statsmodels 0.15.0 its
+  effect_size answers are off by up to ~3e-5 relative (sample sizes by up to
+  ~3e-8). So every case also carries ``*_exact`` fields: the root of the same
+  statsmodels power function found with scipy brentq (rtol=1e-15). Compare an
+  exact implementation against ``*_exact`` tightly (~1e-9) and against the
+  plain statsmodels fields (``mde``, ``n_control``...) only loosely (~1e-4).
+* Floats are written as plain Python floats with json's shortest round-trip
+  repr, so they parse back to the identical f64.
+
+Rerun (creates tests/reference/.venv with pinned versions, then runs this):
+
+    bash tests/reference/run.sh
+
+or directly with any Python that has numpy, scipy>=1.11 and statsmodels:
+
+    python tests/reference/make_reference.py
+"""
+
+import csv
+import json
+import math
+import os
+import platform
+import sys
+
+import numpy as np
+import scipy
+import scipy.stats as st
+import statsmodels
+from scipy.optimize import brentq
+from statsmodels.stats.power import NormalIndPower
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+DATA_DIR = os.path.join(REPO, "tests", "data")
+HILLSTROM_REL = os.path.join("..", "shared", "datasets", "hillstrom", "hillstrom.csv")
+HILLSTROM = os.path.normpath(os.path.join(REPO, HILLSTROM_REL))
+
+VERSIONS = {
+    "python": platform.python_version(),
+    "numpy": np.__version__,
+    "scipy": scipy.__version__,
+    "statsmodels": statsmodels.__version__,
+    "generated_by": "tests/reference/make_reference.py",
+}
+
+REL_TOL = 1e-12
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+def fl(v):
+    """Plain Python float (exact, unrounded); refuses NaN / inf."""
+    f = float(v)
+    if not math.isfinite(f):
+        raise ValueError(f"non-finite value {f!r}")
+    return f
+
+
+def flist(a):
+    return [fl(v) for v in np.asarray(a, dtype=float).tolist()]
+
+
+def close(a, b, rel=REL_TOL, abs_=0.0):
+    return abs(a - b) <= max(rel * max(abs(a), abs(b)), abs_)
+
+
+def welch_fields(c, t, alpha):
+    """Welch test + delta-method relative lift; returns a dict of floats."""
+    c = np.asarray(c, dtype=float)
+    t = np.asarray(t, dtype=float)
+    n_c, n_t = len(c), len(t)
+    m_c, m_t = float(np.mean(c)), float(np.mean(t))
+    v_c, v_t = float(np.var(c, ddof=1)), float(np.var(t, ddof=1))
+    a_c, a_t = v_c / n_c, v_t / n_t
+    se = math.sqrt(a_t + a_c)
+    df = (a_t + a_c) ** 2 / (a_t ** 2 / (n_t - 1) + a_c ** 2 / (n_c - 1))
+    effect = m_t - m_c
+
+    res = st.ttest_ind(t, c, equal_var=False)
+    ci = res.confidence_interval(1 - alpha)
+    tq = st.t.ppf(1 - alpha / 2, df)
+    assert close(float(res.df), df), (res.df, df)
+    assert close(float(res.statistic), effect / se), (res.statistic, effect / se)
+    assert close(float(ci.low), effect - tq * se, abs_=1e-15), (ci.low, effect - tq * se)
+    assert close(float(ci.high), effect + tq * se, abs_=1e-15), (ci.high, effect + tq * se)
+
+    rel = m_t / m_c - 1.0
+    rel_se = math.sqrt(v_t / (n_t * m_c ** 2) + m_t ** 2 * v_c / (n_c * m_c ** 4))
+    z = st.norm.ppf(1 - alpha / 2)
+    return {
+        "n_control": n_c,
+        "n_treatment": n_t,
+        "mean_control": fl(m_c),
+        "mean_treatment": fl(m_t),
+        "var_control": fl(v_c),
+        "var_treatment": fl(v_t),
+        "effect_size": fl(effect),
+        "se": fl(se),
+        "df": fl(df),
+        "statistic": fl(res.statistic),
+        "pvalue": fl(res.pvalue),
+        "ci_lower": fl(ci.low),
+        "ci_upper": fl(ci.high),
+        "rel_effect_size": fl(rel),
+        "rel_se": fl(rel_se),
+        "rel_ci_lower": fl(rel - z * rel_se),
+        "rel_ci_upper": fl(rel + z * rel_se),
+    }
+
+
+def cuped_fields(c_y, c_x, t_y, t_x, alpha, se_plain):
+    """CUPED with theta pooled over both arms, then Welch + relative on y'."""
+    c_y, c_x, t_y, t_x = (np.asarray(a, dtype=float) for a in (c_y, c_x, t_y, t_x))
+    y_all = np.concatenate([c_y, t_y])
+    x_all = np.concatenate([c_x, t_x])
+    x_bar = float(np.mean(x_all))
+    theta = float(np.cov(y_all, x_all, ddof=1)[0, 1] / np.var(x_all, ddof=1))
+    c_adj = c_y - theta * (c_x - x_bar)
+    t_adj = t_y - theta * (t_x - x_bar)
+    w = welch_fields(c_adj, t_adj, alpha)
+    out = {"theta": fl(theta), "x_mean": fl(x_bar)}
+    for k in ("mean_control", "mean_treatment", "var_control", "var_treatment",
+              "effect_size", "se", "df", "statistic", "pvalue", "ci_lower",
+              "ci_upper", "rel_effect_size", "rel_se", "rel_ci_lower",
+              "rel_ci_upper"):
+        out[k] = w[k]
+    out["variance_reduction"] = fl(1.0 - w["se"] ** 2 / se_plain ** 2)
+    return out
+
+
+def srm_fields(counts, weights):
+    counts = np.asarray(counts, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    expected = counts.sum() * w / w.sum()
+    res = st.chisquare(counts, f_exp=expected)
+    return {
+        "chi2": fl(res.statistic),
+        "pvalue": fl(res.pvalue),
+        "df": len(counts) - 1,
+        "expected": flist(expected),
+    }
+
+
+POWER = NormalIndPower()
+
+
+def _exact_root(f, lo, hi):
+    """Tight root of f on [lo, hi] (statsmodels' own solver stops early)."""
+    return float(brentq(f, lo, hi, xtol=1e-300, rtol=1e-15, maxiter=500))
+
+
+def mde_case(name, n_c, n_t, sd, alpha, power):
+    ratio = n_t / n_c
+    d = POWER.solve_power(effect_size=None, nobs1=n_c, alpha=alpha, power=power,
+                          ratio=ratio, alternative="two-sided")
+    d = float(np.asarray(d).item())
+
+    def f(e):
+        return float(POWER.power(effect_size=e, nobs1=n_c, alpha=alpha, ratio=ratio,
+                                 alternative="two-sided")) - power
+
+    d_exact = _exact_root(f, 1e-9, 50.0)
+    # statsmodels' answer is only loosely converged; make sure it is the same root
+    assert abs(d - d_exact) <= 1e-3 * d_exact, (d, d_exact)
+    closed = (st.norm.ppf(1 - alpha / 2) + st.norm.ppf(power)) * sd * math.sqrt(1 / n_c + 1 / n_t)
+    return {
+        "name": name,
+        "n_control": fl(n_c),
+        "n_treatment": fl(n_t),
+        "sd": fl(sd),
+        "alpha": fl(alpha),
+        "power": fl(power),
+        "effect_size_std": fl(d),
+        "effect_size_std_exact": fl(d_exact),
+        "mde": fl(d * sd),
+        "mde_exact": fl(d_exact * sd),
+        "mde_closed_form": fl(closed),
+    }
+
+
+def sample_size_case(name, sd, effect, alpha, power, h):
+    d = effect / sd
+    ratio = (1 - h) / h
+    n1 = POWER.solve_power(effect_size=d, nobs1=None, alpha=alpha, power=power,
+                           ratio=ratio, alternative="two-sided")
+    n1 = float(np.asarray(n1).item())
+
+    def f(n):
+        return float(POWER.power(effect_size=d, nobs1=n, alpha=alpha, ratio=ratio,
+                                 alternative="two-sided")) - power
+
+    n1_exact = _exact_root(f, 1e-3, 1e13)
+    assert abs(n1 - n1_exact) <= 1e-3 * n1_exact, (n1, n1_exact)
+    closed = (st.norm.ppf(1 - alpha / 2) + st.norm.ppf(power)) ** 2 * (1 + 1 / ratio) / d ** 2
+    return {
+        "name": name,
+        "sd": fl(sd),
+        "effect": fl(effect),
+        "alpha": fl(alpha),
+        "power": fl(power),
+        "holdout_share": fl(h),
+        "n_control": fl(n1),
+        "n_total": fl(n1 / h),
+        "n_control_exact": fl(n1_exact),
+        "n_total_exact": fl(n1_exact / h),
+        "n_control_closed_form": fl(closed),
+    }
+
+
+# ---------------------------------------------------------------------------
+# synthetic data generators
+# ---------------------------------------------------------------------------
+
+def zero_inflated_revenue(rng, n, conv_rate, mean_order=80.0, sigma=0.8):
+    """0 with prob 1-conv_rate, else lognormal with mean ~mean_order."""
+    mu = math.log(mean_order) - sigma ** 2 / 2
+    converted = rng.random(n) < conv_rate
+    value = rng.lognormal(mu, sigma, n)
+    return np.where(converted, value, 0.0)
+
+
+def build_reference():
+    out = {"versions": VERSIONS}
+
+    # -------------------------------------------------------------- welch
+    welch = []
+
+    rng = np.random.default_rng(20240101)
+    c = rng.normal(10.0, 2.0, 50)
+    t = rng.normal(11.0, 3.5, 60)
+    welch.append({"name": "normal_50_60", "alpha": 0.05,
+                  "control": flist(c), "treatment": flist(t),
+                  **welch_fields(c, t, 0.05)})
+
+    rng = np.random.default_rng(20240102)
+    c = zero_inflated_revenue(rng, 200, 0.025)
+    t = zero_inflated_revenue(rng, 1800, 0.10)
+    assert np.count_nonzero(c) >= 2 and np.count_nonzero(t) >= 2
+    welch.append({"name": "zero_inflated_revenue_200_1800", "alpha": 0.05,
+                  "control": flist(c), "treatment": flist(t),
+                  **welch_fields(c, t, 0.05)})
+
+    rng = np.random.default_rng(20240103)
+    c = (rng.random(1000) < 0.10).astype(float)
+    t = (rng.random(1000) < 0.12).astype(float)
+    welch.append({"name": "binary_conversion_1000_1000", "alpha": 0.05,
+                  "control": flist(c), "treatment": flist(t),
+                  **welch_fields(c, t, 0.05)})
+
+    rng = np.random.default_rng(20240104)
+    c = np.round(rng.normal(5.0, 1.0, 2), 3)
+    t = np.round(rng.normal(6.0, 1.5, 3), 3)
+    welch.append({"name": "tiny_2_3", "alpha": 0.05,
+                  "control": flist(c), "treatment": flist(t),
+                  **welch_fields(c, t, 0.05)})
+
+    rng = np.random.default_rng(20240105)
+    c = rng.normal(10.0, 2.0, 50)
+    t = rng.normal(10.8, 3.5, 60)
+    welch.append({"name": "normal_50_60_alpha_0.10", "alpha": 0.10,
+                  "control": flist(c), "treatment": flist(t),
+                  **welch_fields(c, t, 0.10)})
+    out["welch"] = welch
+
+    # -------------------------------------------------------------- cuped
+    cuped = []
+
+    rng = np.random.default_rng(20240201)
+    rho = 0.7
+    n_c = n_t = 300
+    x_c = rng.normal(50.0, 10.0, n_c)
+    x_t = rng.normal(50.0, 10.0, n_t)
+    noise_sd = 10.0 * math.sqrt(1 - rho ** 2) / rho
+    y_c = 20.0 + 1.0 * (x_c - 50.0) + rng.normal(0.0, noise_sd, n_c)
+    y_t = 21.5 + 1.0 * (x_t - 50.0) + rng.normal(0.0, noise_sd, n_t)
+    cuped.append(("strong_correlation_normal_300_300", y_c, x_c, y_t, x_t))
+
+    rng = np.random.default_rng(20240202)
+    n_c, n_t = 400, 600
+    # pre-period spend: zero-inflated; in-period spend weakly depends on it
+    x_c = zero_inflated_revenue(rng, n_c, 0.15)
+    x_t = zero_inflated_revenue(rng, n_t, 0.15)
+    y_c = zero_inflated_revenue(rng, n_c, 0.05) + 0.1 * x_c * (rng.random(n_c) < 0.5)
+    y_t = zero_inflated_revenue(rng, n_t, 0.06) + 0.1 * x_t * (rng.random(n_t) < 0.5)
+    cuped.append(("weak_correlation_zero_inflated_400_600", y_c, x_c, y_t, x_t))
+
+    cases = []
+    for name, y_c, x_c, y_t, x_t in cuped:
+        plain = welch_fields(y_c, y_t, 0.05)
+        corr = float(np.corrcoef(np.concatenate([y_c, y_t]), np.concatenate([x_c, x_t]))[0, 1])
+        case = {"name": name, "alpha": 0.05,
+                "control_y": flist(y_c), "control_x": flist(x_c),
+                "treatment_y": flist(y_t), "treatment_x": flist(x_t),
+                "pooled_correlation": fl(corr),
+                **plain,
+                "cuped": cuped_fields(y_c, x_c, y_t, x_t, 0.05, plain["se"])}
+        cases.append(case)
+    out["cuped"] = cases
+
+    # -------------------------------------------------------------- srm
+    srm = []
+    for name, counts, weights in [
+        ("balanced_50000_50400", [50000, 50400], [1, 1]),
+        ("balanced_44700_45489", [44700, 45489], [1, 1]),
+        ("three_way_balanced", [21306, 21307, 21387], [1, 1, 1]),
+        ("holdout_10pct_ok", [1000, 9000], [1, 9]),
+        ("holdout_10pct_mismatch_tiny_p", [1000, 10000], [1, 9]),
+        ("small_counts_weights_1_2_1", [5, 7, 9], [1, 2, 1]),
+    ]:
+        srm.append({"name": name, "counts": counts, "weights": [fl(w) for w in weights],
+                    **srm_fields(counts, weights)})
+    out["srm"] = srm
+
+    # -------------------------------------------------------------- mde
+    out["mde"] = [
+        mde_case("hillstrom_like_holdout", 1438, 12945, 17.776388834631177, 0.05, 0.8),
+        mde_case("equal_arms_5000", 5000, 5000, 10.0, 0.05, 0.8),
+        mde_case("equal_arms_alpha_0.01_power_0.9", 2000, 2000, 3.5, 0.01, 0.9),
+        mde_case("holdout_alpha_0.01_power_0.9", 10000, 90000, 25.0, 0.01, 0.9),
+        mde_case("small_unequal_alpha_0.10", 30, 70, 1.0, 0.10, 0.8),
+    ]
+
+    # -------------------------------------------------------------- sample size
+    out["sample_size"] = [
+        sample_size_case("hillstrom_3pct_of_mean_2_holdout_0.1",
+                         17.776388834631177, 0.06, 0.05, 0.8, 0.1),
+        sample_size_case("equal_split_half_sd", 10.0, 5.0, 0.05, 0.8, 0.5),
+        sample_size_case("holdout_0.2_alpha_0.01_power_0.9", 2.0, 0.1, 0.01, 0.9, 0.2),
+        sample_size_case("holdout_0.05_large_effect", 1.0, 0.5, 0.05, 0.8, 0.05),
+    ]
+
+    # -------------------------------------------------------------- quantiles
+    q = []
+    ps = [0.5, 0.8, 0.9, 0.95, 0.975, 0.995, 0.9995, 0.025]
+    dfs = [1.0, 2.0, 5.0, 29.7, 100.0, 1e4, 42000.5]
+    for p in ps:
+        q.append({"dist": "normal", "p": fl(p), "value": fl(st.norm.ppf(p))})
+    for df in dfs:
+        for p in ps:
+            q.append({"dist": "t", "df": fl(df), "p": fl(p), "value": fl(st.t.ppf(p, df))})
+    for df in [1.0, 2.0, 5.0, 29.7, 100.0, 42000.5]:
+        for x in [0.5, 2.0, 5.0, 10.0, 30.0]:
+            q.append({"dist": "t_sf", "df": fl(df), "x": fl(x), "value": fl(st.t.sf(x, df))})
+    for df, x in [(1.0, 0.5), (1.0, 3.841458820694124), (1.0, 10.0), (1.0, 100.0),
+                  (1.0, 500.0), (2.0, 5.991464547107979), (2.0, 50.0), (2.0, 300.0),
+                  (3.0, 7.0), (5.0, 1.0), (5.0, 20.0), (10.0, 150.0)]:
+        q.append({"dist": "chi2_sf", "df": fl(df), "x": fl(x), "value": fl(st.chi2.sf(x, df))})
+    out["quantiles"] = q
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Hillstrom
+# ---------------------------------------------------------------------------
+
+def load_hillstrom(path):
+    cols = {"segment": [], "history": [], "visit": [], "conversion": [], "spend": []}
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            cols["segment"].append(row["segment"])
+            for k in ("history", "visit", "conversion", "spend"):
+                cols[k].append(float(row[k]))
+    seg = np.array(cols["segment"])
+    return seg, {k: np.array(v, dtype=float) for k, v in cols.items() if k != "segment"}
+
+
+def bootstrap_ci(t, c, stat, seed=12345, n_resamples=2000):
+    kwargs = dict(vectorized=True, method="percentile", n_resamples=n_resamples,
+                  confidence_level=0.95)
+    rng = np.random.default_rng(seed)
+    try:  # scipy >= 1.15 prefers `rng`; same Generator, same draws
+        res = st.bootstrap((t, c), stat, rng=rng, **kwargs)
+    except TypeError:
+        res = st.bootstrap((t, c), stat, random_state=rng, **kwargs)
+    return res
+
+
+def build_hillstrom(path):
+    seg, m = load_hillstrom(path)
+    n_rows = len(seg)
+    assert n_rows == 64000, n_rows
+    groups = ["Mens E-Mail", "Womens E-Mail", "No E-Mail"]
+    counts = {g: int(np.sum(seg == g)) for g in groups}
+    assert sum(counts.values()) == n_rows
+    srm = srm_fields([counts[g] for g in groups], [1, 1, 1])
+    srm.pop("expected")
+    out = {"versions": VERSIONS, "file": HILLSTROM_REL.replace(os.sep, "/"),
+           "n_rows": n_rows, "srm": {"counts": counts, **srm}}
+
+    control = "No E-Mail"
+    cm = seg == control
+    results = []
+    for variant in ["Mens E-Mail", "Womens E-Mail"]:
+        tm = seg == variant
+        for metric in ["spend", "visit", "conversion"]:
+            y = m[metric]
+            x = m["history"]
+            plain = welch_fields(y[cm], y[tm], 0.05)
+            results.append({
+                "metric": metric, "variant": variant, "control": control,
+                "covariate": "history", "alpha": 0.05, **plain,
+                "cuped": cuped_fields(y[cm], x[cm], y[tm], x[tm], 0.05, plain["se"]),
+            })
+    out["results"] = results
+
+    # bootstrap: Mens E-Mail vs No E-Mail, spend
+    t = m["spend"][seg == "Mens E-Mail"]
+    c = m["spend"][cm]
+
+    def diff(t, c, axis):
+        return np.mean(t, axis=axis) - np.mean(c, axis=axis)
+
+    def rel(t, c, axis):
+        return np.mean(t, axis=axis) / np.mean(c, axis=axis) - 1.0
+
+    b_abs = bootstrap_ci(t, c, diff)
+    b_rel = bootstrap_ci(t, c, rel)
+    out["bootstrap"] = {
+        "variant": "Mens E-Mail", "control": control, "metric": "spend",
+        "method": "percentile", "confidence_level": 0.95, "seed": 12345,
+        "resamples": 2000,
+        "effect_size_ci_lower": fl(b_abs.confidence_interval.low),
+        "effect_size_ci_upper": fl(b_abs.confidence_interval.high),
+        "rel_effect_size_ci_lower": fl(b_rel.confidence_interval.low),
+        "rel_effect_size_ci_upper": fl(b_rel.confidence_interval.high),
+        "effect_size_bootstrap_se": fl(b_abs.standard_error),
+        "rel_effect_size_bootstrap_se": fl(b_rel.standard_error),
+    }
+
+    # planning calibration
+    def calib(mask):
+        y = m["spend"][mask]
+        x = m["history"][mask]
+        r = float(np.corrcoef(y, x)[0, 1])
+        return {"n": int(mask.sum()), "mean": fl(np.mean(y)),
+                "sd": fl(np.std(y, ddof=1)), "r2": fl(r * r)}
+
+    pc = calib(cm)
+    pa = calib(np.ones(n_rows, dtype=bool))
+    rows = []
+    daily_units, h = 1000, 0.1
+    for days in [7, 14, 30, 60, 90]:
+        n_total = daily_units * days
+        n_c = h * n_total
+        n_t = (1 - h) * n_total
+        a = mde_case("", n_c, n_t, pc["sd"], 0.05, 0.8)
+        b = mde_case("", n_c, n_t, pc["sd"] * math.sqrt(1 - pc["r2"]), 0.05, 0.8)
+        mean = pc["mean"]
+        rows.append({"days": days, "n_control": fl(n_c), "n_treatment": fl(n_t),
+                     "mde": a["mde"], "rel_mde": fl(a["mde"] / mean),
+                     "mde_cuped": b["mde"], "rel_mde_cuped": fl(b["mde"] / mean),
+                     "mde_exact": a["mde_exact"], "rel_mde_exact": fl(a["mde_exact"] / mean),
+                     "mde_cuped_exact": b["mde_exact"],
+                     "rel_mde_cuped_exact": fl(b["mde_exact"] / mean),
+                     "mde_closed_form": a["mde_closed_form"],
+                     "mde_cuped_closed_form": b["mde_closed_form"]})
+    out["plan"] = {"metric": "spend", "covariate": "history",
+                   "daily_units": daily_units, "holdout_share": h,
+                   "alpha": 0.05, "power": 0.8,
+                   "control": pc, "all": pa, "rows": rows}
+    return out
+
+
+def write_json(obj, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(obj, fh, indent=1, allow_nan=False)
+        fh.write("\n")
+    os.replace(tmp, path)
+    # round-trip check: every float parses back to the identical value
+    with open(path) as fh:
+        assert json.load(fh) == obj
+    print(f"wrote {os.path.relpath(path, REPO)}")
+
+
+def main():
+    print("versions:", json.dumps(VERSIONS))
+    write_json(build_reference(), os.path.join(DATA_DIR, "reference.json"))
+    if os.path.isfile(HILLSTROM):
+        write_json(build_hillstrom(HILLSTROM),
+                   os.path.join(DATA_DIR, "hillstrom_reference.json"))
+    else:
+        print(f"NOTE: {HILLSTROM} not found; skipping tests/data/hillstrom_reference.json "
+              "(reference.json was still written)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
