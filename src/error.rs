@@ -97,6 +97,14 @@ pub enum Error {
         /// Arm labels, in the order the split applies to them.
         arms: Vec<String>,
     },
+    /// A plot could not be drawn or written.
+    #[error("cannot draw {path}: {message}")]
+    Plot {
+        /// The output file.
+        path: PathBuf,
+        /// What the plotting backend said.
+        message: String,
+    },
     /// A statistic is undefined for this data (e.g. zero variance in both arms).
     #[error("{metric}: {message}")]
     Degenerate {

@@ -280,6 +280,29 @@ pub fn plan(traffic: &Traffic, config: &PlanConfig) -> Result<Plan> {
     })
 }
 
+/// One point of an MDE-versus-duration curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CurvePoint {
+    /// Test duration, days.
+    pub days: f64,
+    /// Relative MDE (a fraction).
+    pub rel_mde: f64,
+    /// Relative MDE with CUPED, when a variance reduction is given.
+    pub rel_mde_cuped: Option<f64>,
+}
+
+/// Relative MDE for `points` durations evenly spread over `(0, max_days]`,
+/// for plotting. Same formula as [`plan`].
+///
+/// # Errors
+/// As [`plan`].
+pub fn mde_curve(traffic: &Traffic, config: &PlanConfig, max_days: f64, points: usize) -> Result<Vec<CurvePoint>> {
+    check_positive("max days", max_days)?;
+    let days: Vec<f64> = (1..=points.max(2)).map(|i| max_days * i as f64 / points.max(2) as f64).collect();
+    let p = plan(traffic, &PlanConfig { days, ..config.clone() })?;
+    Ok(p.rows.iter().map(|r| CurvePoint { days: r.days, rel_mde: r.rel_mde, rel_mde_cuped: r.rel_mde_cuped }).collect())
+}
+
 fn verdict(config: &PlanConfig, rows: &[PlanRow], days: Option<f64>, days_cuped: Option<f64>, longest: f64) -> String {
     let Some(lift) = config.target_lift else {
         let last = rows.last().expect("at least one duration");

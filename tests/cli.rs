@@ -71,6 +71,19 @@ fn plan_json_contract() {
 }
 
 #[test]
+fn plan_draws_an_svg_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("mde.svg");
+    liftlab().args(["plan", "--cuped-r2", "0.1", "--plot"]).arg(&svg).assert().success();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg"));
+    for label in ["Smallest detectable lift", "test duration (days)", "MDE with CUPED", "vendor-claimed", "target lift 3%"] {
+        assert!(text.contains(label), "plot lacks {label:?}");
+    }
+    fails_with(&["plan", "--plot", "/no/such/dir/x.svg"], &["/no/such/dir/x.svg"]);
+}
+
+#[test]
 fn plan_direct_traffic_and_days_list() {
     let p = json_of(liftlab().args([
         "plan",

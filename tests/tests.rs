@@ -2,6 +2,7 @@
 
 mod calibration;
 mod cli;
+mod cookie_cats;
 mod hillstrom;
 mod reference;
 mod util;

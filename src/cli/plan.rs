@@ -80,6 +80,10 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+    /// Also draw relative MDE vs duration, with the target lift and the
+    /// plausible (1-3%) and vendor-claimed (12-18%) lift bands, as SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
 }
 
 impl PlanArgs {
@@ -196,5 +200,9 @@ pub fn run(args: PlanArgs) -> Result<()> {
         OutputFormat::Json => json::to_json(&p)? + "\n",
         OutputFormat::Csv => csv::plan_csv(&p)?,
     };
+    if let Some(path) = &args.plot {
+        liftlab::report::plot::plan_plot(&p, path)?;
+        eprintln!("wrote {}", path.display());
+    }
     emit(&text)
 }

@@ -95,7 +95,7 @@ pub fn parse_number(cell: &str) -> std::result::Result<f64, &'static str> {
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {
-    let line = e.position().map(|p| p.line());
+    let line = e.position().map(|p| line_at(path, p.byte()));
     match e.into_kind() {
         csv::ErrorKind::Io(source) => Error::Io { path: path.to_path_buf(), source },
         kind => Error::Csv { path: path.to_path_buf(), line, message: csv_kind_message(&kind) },
@@ -160,12 +160,12 @@ pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
             Ok(false) => break,
             Err(e) => return Err(csv_error(path, e)),
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let start = record.position().map(|p| p.byte()).unwrap_or(0);
         let number = |idx: usize| -> Result<f64> {
             let cell = &record[idx];
             parse_number(cell).map_err(|reason| Error::BadValue {
                 path: path.to_path_buf(),
-                line,
+                line: line_at(path, start),
                 column: header[idx].clone(),
                 value: cell.to_string(),
                 reason: reason.to_string(),
@@ -176,7 +176,7 @@ pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
             if cell.is_empty() {
                 return Err(Error::BadValue {
                     path: path.to_path_buf(),
-                    line,
+                    line: line_at(path, start),
                     column: header[idx].clone(),
                     value: String::new(),
                     reason: "empty label".into(),
@@ -220,6 +220,20 @@ pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
         covariate: covariate_idx.map(|_| Array1::from(covariate)),
         segments,
     })
+}
+
+/// 1-based line number of the record starting at byte `start`.
+///
+/// Computed from the bytes, only when an error is reported: the `csv`
+/// crate's own line count is one short after CRLF line endings (the `\n` of
+/// a CRLF pair is consumed at the start of the next record).
+fn line_at(path: &Path, start: u64) -> u64 {
+    let Ok(bytes) = std::fs::read(path) else { return 0 };
+    let mut s = (start as usize).min(bytes.len());
+    while s < bytes.len() && (bytes[s] == b'\n' || bytes[s] == b'\r') {
+        s += 1;
+    }
+    1 + bytes[..s].iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// Sorts labels and rewrites row ids to index the sorted list, so output
@@ -266,6 +280,15 @@ mod tests {
         assert!(err.contains("line 3") && err.contains("\"y\"") && err.contains("oops"), "{err}");
         let f = write(b"arm,y\nA,NaN\n");
         assert!(read_units(f.path(), &spec()).unwrap_err().to_string().contains("not a finite number"));
+    }
+
+    #[test]
+    fn line_numbers_are_right_with_crlf() {
+        for eol in ["\n", "\r\n"] {
+            let f = write(format!("arm,y{eol}A,1{eol}A,2{eol}B,oops{eol}").as_bytes());
+            let err = read_units(f.path(), &spec()).unwrap_err().to_string();
+            assert!(err.contains("line 4"), "{eol:?}: {err}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod csv;
 pub mod format;
 pub mod json;
+pub mod plot;
 pub mod table;
 
 /// Output format of a report.

@@ -34,7 +34,13 @@ pub fn analysis_table(a: &Analysis) -> String {
         a.alpha
     );
     let _ = writeln!(out);
-    let verdict = if a.srm.mismatch { "SAMPLE RATIO MISMATCH: do not trust the results below" } else { "OK" };
+    let verdict = if a.srm.mismatch {
+        "SAMPLE RATIO MISMATCH: do not trust the results below"
+    } else if a.srm.pvalue < 0.01 {
+        "no alarm (p >= 0.001), but p < 0.01: worth checking the assignment"
+    } else {
+        "OK"
+    };
     let _ = writeln!(
         out,
         "SRM check: chi2 = {}, df = {}, p = {}: {verdict}",
