@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Side-by-side speed of `liftlab analyze` and the same job in Python on the
+# Hillstrom data (64,000 units, 3 arms).
+#
+# Usage: benches/vs_python/run.sh [RUNS]     (RUNS timed runs per contender, default 5)
+# Env:   RUNS, BOOTSTRAP (resamples, default 2000), PYTHON (to make the venv, default python3)
+#
+# Every contender is timed as a whole process (start-up, imports, CSV parsing
+# included), median of RUNS after one untimed warm-up run. The Python script
+# also reports its in-process time without interpreter start-up and imports.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+DATA="$REPO/../shared/datasets/hillstrom/hillstrom.csv"
+RUNS="${1:-${RUNS:-5}}"
+B="${BOOTSTRAP:-2000}"
+VENV="$HERE/.venv"
+PY="$VENV/bin/python"
+TEA_PIN="tea-tasting==1.14.0"
+
+if [[ ! -f "$DATA" ]]; then
+    echo "Hillstrom dataset not found at $DATA: nothing to compare, skipping." >&2
+    exit 0
+fi
+
+# --- Python venv ------------------------------------------------------------
+if [[ ! -f "$VENV/.core-installed" ]]; then
+    echo ">> creating $VENV" >&2
+    "${PYTHON:-python3}" -m venv "$VENV"
+    "$PY" -m pip install --quiet --disable-pip-version-check \
+        numpy==2.4.6 scipy==1.17.1 pandas==3.1.1
+    touch "$VENV/.core-installed"
+fi
+if ! "$PY" -c "import tea_tasting" 2>/dev/null && [[ ! -f "$VENV/.tea-tasting-failed" ]]; then
+    echo ">> installing $TEA_PIN (optional contender)" >&2
+    if ! "$PY" -m pip install --quiet --disable-pip-version-check "$TEA_PIN"; then
+        echo ">> tea-tasting did not install: skipping it" >&2
+        touch "$VENV/.tea-tasting-failed"
+    fi
+fi
+HAVE_TEA=0
+if "$PY" -c "import tea_tasting" 2>/dev/null; then HAVE_TEA=1; fi
+
+# --- liftlab ------------------------------------------------------------------
+echo ">> cargo build --release" >&2
+(cd "$REPO" && cargo build --release --quiet)
+LIFTLAB="$REPO/target/release/liftlab"
+
+# --- timing -------------------------------------------------------------------
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+LL_ARGS=(analyze "$DATA" --variant-col segment --control "No E-Mail" --metric spend --covariate history)
+PY_ARGS=("$HERE/analyze_hillstrom.py" "$DATA" --variant-col segment --control "No E-Mail" --metric spend --covariate history)
+
+# time_it KEY COMMAND...: writes $OUT/KEY.time (timeit.py's lines) and $OUT/KEY.out (first run's output)
+time_it() {
+    local key="$1"
+    shift
+    echo ">> timing $key ($RUNS runs)" >&2
+    "$PY" "$HERE/timeit.py" -n "$RUNS" --show-output -- "$@" >"$OUT/$key.time" 2>"$OUT/$key.out"
+}
+field() { sed -n "s/^$2=//p" "$OUT/$1.time"; }
+
+time_it liftlab "$LIFTLAB" "${LL_ARGS[@]}"
+time_it scipy "$PY" "${PY_ARGS[@]}"
+if [[ $HAVE_TEA == 1 ]]; then time_it tea "$PY" "${PY_ARGS[@]}" --tea-tasting; fi
+time_it liftlab_boot "$LIFTLAB" "${LL_ARGS[@]}" --bootstrap "$B"
+time_it scipy_boot "$PY" "${PY_ARGS[@]}" --bootstrap "$B"
+time_it numpy_boot "$PY" "${PY_ARGS[@]}" --bootstrap "$B" --numpy-bootstrap
+
+# --- report -------------------------------------------------------------------
+for key in liftlab scipy tea liftlab_boot scipy_boot numpy_boot; do
+    [[ -f "$OUT/$key.out" ]] || continue
+    echo "===== output of $key ====="
+    cat "$OUT/$key.out"
+    echo
+done
+
+# row KEY BASEKEY LABEL
+row() {
+    local wall base an
+    wall="$(field "$1" median_seconds)"
+    base="$(field "$2" median_seconds)"
+    an="$(field "$1" median_analysis_seconds)"
+    awk -v label="$3" -v w="$wall" -v b="$base" -v a="$an" 'BEGIN {
+        if (a == "") col = "n/a"; else col = sprintf("%.3f (%.1fx)", a, a / b);
+        printf "| %s | %.3f | %.1fx | %s |\n", label, w, w / b, col
+    }'
+}
+
+PYV="$("$PY" -c 'import sys, numpy, scipy, pandas; print(f"Python {sys.version.split()[0]}, numpy {numpy.__version__}, scipy {scipy.__version__}, pandas {pandas.__version__}")')"
+echo "Median wall-clock seconds of $RUNS runs (after 1 warm-up), whole process: start-up, imports, CSV parsing."
+echo "Ratios are to liftlab in the same mode. $PYV; $(nproc) cores."
+echo
+echo "| contender | median seconds | ratio to liftlab | Python in-process analysis seconds (ratio to liftlab) |"
+echo "| --- | ---: | ---: | ---: |"
+row liftlab liftlab "liftlab analyze"
+row scipy liftlab "python scipy"
+if [[ $HAVE_TEA == 1 ]]; then
+    row tea liftlab "python tea-tasting $("$PY" -c 'import tea_tasting; print(tea_tasting.__version__)')"
+else
+    echo "| python tea-tasting | not installed | | |"
+fi
+row liftlab_boot liftlab_boot "liftlab analyze --bootstrap $B"
+row scipy_boot liftlab_boot "python scipy.stats.bootstrap $B"
+row numpy_boot liftlab_boot "python numpy batched bootstrap $B"
