@@ -77,7 +77,9 @@ fn plan_draws_an_svg_plot() {
     liftlab().args(["plan", "--cuped-r2", "0.1", "--plot"]).arg(&svg).assert().success();
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg"));
-    for label in ["Smallest detectable lift", "test duration (days)", "MDE with CUPED", "vendor-claimed", "target lift 3%"] {
+    for label in
+        ["Smallest detectable lift", "test duration (days)", "MDE with CUPED", "vendor-claimed", "target lift 3%"]
+    {
         assert!(text.contains(label), "plot lacks {label:?}");
     }
     fails_with(&["plan", "--plot", "/no/such/dir/x.svg"], &["/no/such/dir/x.svg"]);
