@@ -64,6 +64,7 @@ fn aa(reps: u64, units: usize, holdout: f64, bootstrap: usize) -> Rates {
 #[track_caller]
 fn within_3_mcse(what: &str, rate: f64, target: f64, reps: f64) {
     let mcse = (target * (1.0 - target) / reps).sqrt();
+    eprintln!("{what}: {rate:.4} (target {target}, MC SE {mcse:.4}, {reps} replicates)");
     assert!(
         (rate - target).abs() <= 3.0 * mcse,
         "{what}: {rate:.4} vs {target} ± 3 × {mcse:.4} over {reps} replicates"

@@ -188,6 +188,27 @@ fn analyze_csv_and_table_formats() {
 }
 
 #[test]
+fn sample_ratio_mismatch_is_reported_loudly() {
+    // The shipped dataset has a 10% holdout: against a 50/50 plan that is an SRM.
+    let base = ["analyze", &synthetic(), "--variant-col", "arm", "--control", "control", "--metric", "revenue"];
+    liftlab()
+        .args(base)
+        .args(["--expected-split", "1:1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("SAMPLE RATIO MISMATCH"))
+        .stdout(predicate::str::contains("warning: sample ratio mismatch"));
+    let out = liftlab().args(base).args(["--expected-split", "1:1", "--format", "json"]).output().unwrap();
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["srm"]["mismatch"], true);
+    assert!(a["srm"]["pvalue"].as_f64().unwrap() < 1e-100);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sample ratio mismatch"));
+    // The planned 1:9 split raises no alarm.
+    let a = json_of(liftlab().args(base).args(["--expected-split", "control=1,treatment=9", "--format", "json"]));
+    assert_eq!(a["srm"]["mismatch"], false);
+}
+
+#[test]
 fn bootstrap_output_is_identical_whatever_the_thread_count() {
     let run = |threads: &str| {
         liftlab()
