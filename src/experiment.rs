@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result, check_open_unit};
 use crate::io::UnitTable;
-use crate::stats::{self, BootstrapResult, CupedResult, Moments, SrmResult};
+use crate::stats::{self, BootstrapResult, CupedResult, Moments, SrmResult, WelchResult};
 
 /// P-value below which a sample-ratio mismatch is flagged.
 pub const SRM_ALARM_PVALUE: f64 = 0.001;
@@ -163,24 +163,11 @@ pub struct MetricResult {
     pub n_control: u64,
     /// Units in treatment.
     pub n_treatment: u64,
-    /// Control mean.
-    pub mean_control: f64,
-    /// Treatment mean.
-    pub mean_treatment: f64,
-    /// `mean_treatment − mean_control`.
-    pub effect_size: f64,
-    /// Welch standard error of the effect.
-    pub effect_size_se: f64,
-    /// Welch CI lower bound.
-    pub effect_size_ci_lower: f64,
-    /// Welch CI upper bound.
-    pub effect_size_ci_upper: f64,
-    /// Welch–Satterthwaite degrees of freedom.
-    pub df: f64,
-    /// Welch t statistic.
-    pub statistic: f64,
-    /// Two-sided Welch p-value.
-    pub pvalue: f64,
+    /// Welch's test of the difference in means: `mean_control`,
+    /// `mean_treatment`, `effect_size` (treatment − control), its SE, CI,
+    /// `df`, `statistic`, `pvalue` (flattened into the JSON object).
+    #[serde(flatten)]
+    pub welch: WelchResult,
     /// Relative lift `mean_treatment/mean_control − 1` (null when the control mean is 0).
     pub rel_effect_size: Option<f64>,
     /// Delta-method SE of the relative lift.
@@ -264,8 +251,8 @@ pub fn analyze(table: &UnitTable, config: &AnalysisConfig) -> Result<Analysis> {
     let mut warnings = Vec::new();
     if srm.mismatch {
         warnings.push(format!(
-            "sample ratio mismatch: p = {:.3e} < {SRM_ALARM_PVALUE}; the arms are not split as planned, so every result below is suspect",
-            srm.pvalue
+            "sample ratio mismatch: p = {} < {SRM_ALARM_PVALUE}; the arms are not split as planned, so every result below is suspect",
+            crate::report::format::pvalue(srm.pvalue)
         ));
     }
 
@@ -299,7 +286,7 @@ pub fn analyze(table: &UnitTable, config: &AnalysisConfig) -> Result<Analysis> {
                         )),
                     }
                 }
-                let p: Vec<f64> = results[first..].iter().map(|r| r.pvalue).collect();
+                let p: Vec<f64> = results[first..].iter().map(|r| r.welch.pvalue).collect();
                 let (holm, bh) = (stats::holm(&p), stats::benjamini_hochberg(&p));
                 for (r, (h, b)) in results[first..].iter_mut().zip(holm.into_iter().zip(bh)) {
                     r.pvalue_holm = Some(h);
@@ -411,15 +398,7 @@ fn compare(
         control: table.arms[c].clone(),
         n_control: mc.n(),
         n_treatment: mt.n(),
-        mean_control: w.mean_control,
-        mean_treatment: w.mean_treatment,
-        effect_size: w.effect_size,
-        effect_size_se: w.effect_size_se,
-        effect_size_ci_lower: w.effect_size_ci_lower,
-        effect_size_ci_upper: w.effect_size_ci_upper,
-        df: w.df,
-        statistic: w.statistic,
-        pvalue: w.pvalue,
+        welch: w,
         rel_effect_size: rel.map(|r| r.rel_effect_size),
         rel_effect_size_se: rel.map(|r| r.rel_effect_size_se),
         rel_effect_size_ci_lower: rel.map(|r| r.rel_effect_size_ci_lower),

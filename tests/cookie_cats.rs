@@ -27,8 +27,8 @@ fn boolean_metrics_and_srm_on_cookie_cats() {
 
     let r7 = a.results.iter().find(|r| r.metric == "retention_7").unwrap();
     // 8,502 / 44,700 and 8,279 / 45,489 retained on day 7.
-    assert_close("retention_7 control", r7.mean_control, 8_502.0 / 44_700.0);
-    assert_close("retention_7 treatment", r7.mean_treatment, 8_279.0 / 45_489.0);
-    assert_close_tol("retention_7 SE", r7.effect_size_se, 0.00259, 0.01);
-    assert!(r7.pvalue < 0.01 && r7.effect_size_ci_upper < 0.0);
+    assert_close("retention_7 control", r7.welch.mean_control, 8_502.0 / 44_700.0);
+    assert_close("retention_7 treatment", r7.welch.mean_treatment, 8_279.0 / 45_489.0);
+    assert_close_tol("retention_7 SE", r7.welch.effect_size_se, 0.00259, 0.01);
+    assert!(r7.welch.pvalue < 0.01 && r7.welch.effect_size_ci_upper < 0.0);
 }

@@ -46,15 +46,15 @@ fn analysis_matches_scipy_statsmodels() {
         assert_eq!(r.n_control, e["n_control"].as_u64().unwrap());
         assert_eq!(r.n_treatment, e["n_treatment"].as_u64().unwrap());
         for (what, actual, key) in [
-            ("mean_control", r.mean_control, "mean_control"),
-            ("mean_treatment", r.mean_treatment, "mean_treatment"),
-            ("effect_size", r.effect_size, "effect_size"),
-            ("se", r.effect_size_se, "se"),
-            ("df", r.df, "df"),
-            ("statistic", r.statistic, "statistic"),
-            ("pvalue", r.pvalue, "pvalue"),
-            ("ci_lower", r.effect_size_ci_lower, "ci_lower"),
-            ("ci_upper", r.effect_size_ci_upper, "ci_upper"),
+            ("mean_control", r.welch.mean_control, "mean_control"),
+            ("mean_treatment", r.welch.mean_treatment, "mean_treatment"),
+            ("effect_size", r.welch.effect_size, "effect_size"),
+            ("se", r.welch.effect_size_se, "se"),
+            ("df", r.welch.df, "df"),
+            ("statistic", r.welch.statistic, "statistic"),
+            ("pvalue", r.welch.pvalue, "pvalue"),
+            ("ci_lower", r.welch.effect_size_ci_lower, "ci_lower"),
+            ("ci_upper", r.welch.effect_size_ci_upper, "ci_upper"),
             ("rel_effect_size", r.rel_effect_size.unwrap(), "rel_effect_size"),
             ("rel_se", r.rel_effect_size_se.unwrap(), "rel_se"),
             ("rel_ci_lower", r.rel_effect_size_ci_lower.unwrap(), "rel_ci_lower"),
@@ -107,7 +107,7 @@ fn bootstrap_agrees_with_scipy_within_monte_carlo_error() {
         assert!(diff < 0.35 * scale, "bootstrap {what}: liftlab {actual} vs scipy {} ({diff} > 0.35 SE)", f(b, key));
     }
     // The bootstrap SE estimates the Welch SE (relative MC error ≈ 1.6%).
-    assert_close_tol("bootstrap SE vs Welch SE", boot.effect_size_se, r.effect_size_se, 0.08);
+    assert_close_tol("bootstrap SE vs Welch SE", boot.effect_size_se, r.welch.effect_size_se, 0.08);
 }
 
 fn run_json(args: &[&str]) -> Value {

@@ -71,8 +71,8 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     let analysis = analyze(&table, &config).with_context(|| format!("cannot analyse {}", args.file.display()))?;
     if analysis.srm.mismatch && args.format != OutputFormat::Table {
         eprintln!(
-            "warning: sample ratio mismatch (p = {:.3e}): the arms are not split as planned",
-            analysis.srm.pvalue
+            "warning: sample ratio mismatch (p = {}): the arms are not split as planned",
+            liftlab::report::format::pvalue(analysis.srm.pvalue)
         );
     }
     let text = match args.format {

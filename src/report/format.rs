@@ -57,9 +57,16 @@ pub fn pct_short(x: f64) -> String {
 /// assert_eq!(pvalue(0.0010912), "0.001091");
 /// assert_eq!(pvalue(1.1638e-7), "1.164e-7");
 /// assert_eq!(pvalue(0.9036929), "0.9037");
+/// assert_eq!(pvalue(0.0), "0 (below 1e-300)");
 /// ```
 pub fn pvalue(p: f64) -> String {
-    if p < 1e-4 { format!("{p:.3e}") } else { sig(p, 4) }
+    if p < 1e-300 {
+        "0 (below 1e-300)".to_string()
+    } else if p < 1e-4 {
+        format!("{p:.3e}")
+    } else {
+        sig(p, 4)
+    }
 }
 
 /// An integer-valued count with thousands separators.

@@ -89,14 +89,20 @@ fn metric_block(out: &mut String, r: &MetricResult, a: &Analysis) {
     let _ = writeln!(out, "{}: {} vs {} (control)", r.metric, r.variant, r.control);
     let _ = writeln!(out, "  {:<22}{:>14}{:>14}", "", "control", "treatment");
     let _ = writeln!(out, "  {:<22}{:>14}{:>14}", "units", count(r.n_control as f64), count(r.n_treatment as f64));
-    let _ = writeln!(out, "  {:<22}{:>14}{:>14}", "mean", sig(r.mean_control, DIGITS), sig(r.mean_treatment, DIGITS));
+    let _ = writeln!(
+        out,
+        "  {:<22}{:>14}{:>14}",
+        "mean",
+        sig(r.welch.mean_control, DIGITS),
+        sig(r.welch.mean_treatment, DIGITS)
+    );
     let _ = writeln!(
         out,
         "  {:<22}{:>14}  {c} {}  p = {}",
         "difference (Welch)",
-        signed(r.effect_size, DIGITS),
-        ci(r.effect_size_ci_lower, r.effect_size_ci_upper),
-        pvalue(r.pvalue)
+        signed(r.welch.effect_size, DIGITS),
+        ci(r.welch.effect_size_ci_lower, r.welch.effect_size_ci_upper),
+        pvalue(r.welch.pvalue)
     );
     match (r.rel_effect_size, r.rel_effect_size_ci_lower, r.rel_effect_size_ci_upper) {
         (Some(l), Some(lo), Some(hi)) => {
@@ -173,11 +179,11 @@ fn segment_table(out: &mut String, rows: &[MetricResult], alpha: f64) {
             r.segment.as_deref().unwrap_or(""),
             count(r.n_control as f64),
             count(r.n_treatment as f64),
-            sig(r.mean_control, 5),
-            sig(r.mean_treatment, 5),
-            signed(r.effect_size, 5),
-            format!("[{}, {}]", signed(r.effect_size_ci_lower, 4), signed(r.effect_size_ci_upper, 4)),
-            pvalue(r.pvalue),
+            sig(r.welch.mean_control, 5),
+            sig(r.welch.mean_treatment, 5),
+            signed(r.welch.effect_size, 5),
+            format!("[{}, {}]", signed(r.welch.effect_size_ci_lower, 4), signed(r.welch.effect_size_ci_upper, 4)),
+            pvalue(r.welch.pvalue),
             r.pvalue_holm.map(pvalue).unwrap_or_default(),
             r.pvalue_bh.map(pvalue).unwrap_or_default()
         );
