@@ -266,13 +266,20 @@ pub fn analyze(table: &UnitTable, config: &AnalysisConfig) -> Result<Analysis> {
                     table.metric_names[m]
                 ));
             }
+            if table.denominators.get(m).is_some_and(|d| d.is_some()) && table.covariate.is_some() {
+                warnings.push(format!(
+                    "{}: CUPED is not applied to ratio metrics yet; the delta-method result is unadjusted",
+                    table.metric_names[m]
+                ));
+            }
             results.push(overall);
             if let Some((labels, _)) = &table.segments {
                 let first = results.len();
                 for (s, label) in labels.iter().enumerate() {
                     match compare(table, config, m, control, t, Some(s as u32)) {
                         Ok(r) => {
-                            if table.covariate.is_some() && r.cuped.is_none() {
+                            let ratio = table.denominators.get(m).is_some_and(|d| d.is_some());
+                            if table.covariate.is_some() && r.cuped.is_none() && !ratio {
                                 warnings.push(format!(
                                     "{} / {} / segment {label:?}: no CUPED: the covariate is constant in this segment",
                                     table.metric_names[m], table.arms[t]
@@ -335,7 +342,9 @@ fn compare(
 ) -> Result<MetricResult> {
     let metric = &table.metric_names[m];
     let y = &table.metrics[m];
-    let x = table.covariate.as_ref();
+    let den = table.denominators.get(m).and_then(|d| d.as_ref());
+    // A ratio metric carries its denominator where a plain metric carries the covariate.
+    let x = den.or(table.covariate.as_ref());
     let seg_of_row = table.segments.as_ref().map(|s| &s.1);
     let in_scope = |i: usize, arm: usize| {
         table.arm_of_row[i] as usize == arm && seg.is_none_or(|s| seg_of_row.is_some_and(|rows| rows[i] == s))
@@ -372,11 +381,15 @@ fn compare(
         },
         other => other,
     };
-    let w = stats::welch(&mc.estimate(), &mt.estimate(), config.alpha).map_err(context)?;
-    let rel = stats::relative_lift(&mc.estimate(), &mt.estimate(), config.alpha).ok();
+    let (ec, et) = match den {
+        Some(_) => (stats::ratio_estimate(&mc).map_err(context)?, stats::ratio_estimate(&mt).map_err(context)?),
+        None => (mc.estimate(), mt.estimate()),
+    };
+    let w = stats::welch(&ec, &et, config.alpha).map_err(context)?;
+    let rel = stats::relative_lift(&ec, &et, config.alpha).ok();
     // A covariate that is constant within a segment cannot adjust it: the
     // plain result stands and `analyze` says why CUPED is missing.
-    let cuped = match x {
+    let cuped = match table.covariate.as_ref().filter(|_| den.is_none()) {
         Some(_) => match stats::cuped(&mc, &mt, config.alpha) {
             Ok(c) => Some(c),
             Err(Error::Degenerate { .. }) if seg.is_some() => None,
@@ -385,9 +398,21 @@ fn compare(
         None => None,
     };
     let bootstrap = if config.bootstrap > 0 {
-        let pick = |rows: &[usize]| Array1::from_iter(rows.iter().map(|&i| y[i]));
-        let (yc, yt) = (pick(&rows_c), pick(&rows_t));
-        Some(stats::bootstrap_two_sample(yc.view(), yt.view(), config.bootstrap, config.alpha, config.seed)?)
+        let pick = |v: &Array1<f64>, rows: &[usize]| Array1::from_iter(rows.iter().map(|&i| v[i]));
+        let (yc, yt) = (pick(y, &rows_c), pick(y, &rows_t));
+        Some(match den {
+            Some(d) => {
+                let (xc, xt) = (pick(d, &rows_c), pick(d, &rows_t));
+                stats::bootstrap_ratio_two_sample(
+                    (yc.view(), xc.view()),
+                    (yt.view(), xt.view()),
+                    config.bootstrap,
+                    config.alpha,
+                    config.seed,
+                )?
+            }
+            None => stats::bootstrap_two_sample(yc.view(), yt.view(), config.bootstrap, config.alpha, config.seed)?,
+        })
     } else {
         None
     };

@@ -127,6 +127,37 @@ impl Traffic {
     }
 }
 
+impl Traffic {
+    /// Traffic calibrated for a ratio metric `Σy/Σx` per randomized unit
+    /// (e.g. margin per session, the visitor being the unit). `moments`
+    /// holds the numerator as the metric and the denominator as the
+    /// covariate.
+    ///
+    /// # Formula
+    /// `mean = ȳ/x̄` and the per-unit linearized sd
+    /// `σ = √(n · Var(R))`, with `Var(R)` from [`stats::ratio_estimate`], so
+    /// that `σ/√n` is the delta-method standard error of the ratio.
+    ///
+    /// # Errors
+    /// As [`Traffic::from_data`]; [`Error::Degenerate`] for a zero mean
+    /// denominator.
+    pub fn from_ratio_data(moments: &Moments, daily_units: f64, source: TrafficSource) -> Result<Self> {
+        check_positive("--daily-units", daily_units)?;
+        if moments.n() < 2 {
+            return Err(Error::EmptyArm { arm: "calibration rows".into(), segment: None, n: moments.n() });
+        }
+        let est = stats::ratio_estimate(moments)?;
+        let sd = (est.var_of_mean * est.n).sqrt();
+        if !(sd > 0.0) || !(est.mean > 0.0) {
+            return Err(Error::Degenerate {
+                metric: "plan --from".into(),
+                message: format!("the ratio metric has mean {} and sd {sd}; planning needs both positive", est.mean),
+            });
+        }
+        Ok(Self { daily_units, mean: est.mean, sd, cuped_r2: None, source })
+    }
+}
+
 /// What to plan for.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanConfig {

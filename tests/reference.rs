@@ -132,3 +132,33 @@ fn quantiles_and_tails_match_scipy() {
         crate::util::assert_close_tol(&what, actual, expected, 1e-9);
     }
 }
+
+#[test]
+fn ratio_metrics_match_linearized_scipy_welch() {
+    let r = fixture("reference.json");
+    let cases = r["ratio"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let c = Moments::from_slices(&fvec(case, "control_y"), Some(&fvec(case, "control_x")));
+        let t = Moments::from_slices(&fvec(case, "treatment_y"), Some(&fvec(case, "treatment_x")));
+        let (ec, et) = (stats::ratio_estimate(&c).unwrap(), stats::ratio_estimate(&t).unwrap());
+        let alpha = f(case, "alpha");
+        let w = stats::welch(&ec, &et, alpha).unwrap();
+        let rel = stats::relative_lift(&ec, &et, alpha).unwrap();
+        for (what, actual, key) in [
+            ("ratio control", w.mean_control, "mean_control"),
+            ("ratio treatment", w.mean_treatment, "mean_treatment"),
+            ("effect_size", w.effect_size, "effect_size"),
+            ("se", w.effect_size_se, "se"),
+            ("df", w.df, "df"),
+            ("pvalue", w.pvalue, "pvalue"),
+            ("ci_lower", w.effect_size_ci_lower, "ci_lower"),
+            ("ci_upper", w.effect_size_ci_upper, "ci_upper"),
+            ("rel_effect_size", rel.rel_effect_size, "rel_effect_size"),
+            ("rel_se", rel.rel_effect_size_se, "rel_se"),
+        ] {
+            assert_close(&format!("{name}: {what}"), actual, f(case, key));
+        }
+    }
+}

@@ -23,7 +23,8 @@ pub struct AnalyzeArgs {
     /// Label of the control (holdout) arm.
     #[arg(long, value_name = "LABEL")]
     control: String,
-    /// Metric column to analyse (repeat for several). Booleans read as 1/0.
+    /// Metric column to analyse (repeat for several; booleans read as 1/0),
+    /// or a ratio metric NUM/DEN such as margin/sessions (delta method).
     #[arg(long = "metric", value_name = "COL", required = true)]
     metrics: Vec<String>,
     /// Pre-period covariate column for CUPED variance reduction.

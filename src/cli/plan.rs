@@ -43,7 +43,7 @@ pub struct PlanArgs {
     /// --metric and --daily-units).
     #[arg(long, value_name = "FILE", help_heading = "Traffic calibrated from data")]
     from: Option<PathBuf>,
-    /// Metric column in --from.
+    /// Metric column in --from, or a ratio metric NUM/DEN (e.g. margin/sessions).
     #[arg(long, value_name = "COL", help_heading = "Traffic calibrated from data")]
     metric: Option<String>,
     /// Pre-period covariate in --from: its measured rho^2 is the CUPED
@@ -130,10 +130,14 @@ fn traffic(args: &PlanArgs) -> Result<Traffic> {
             })? as u32),
             None => None,
         };
+        let den = t.denominators[0].as_ref();
+        if den.is_some() && args.covariate.is_some() {
+            bail!("--covariate (CUPED) is not supported for a ratio metric like {metric:?} yet");
+        }
         let mut m = Moments::new();
         for i in 0..t.n_rows() {
             if wanted.is_none_or(|a| t.arm_of_row[i] == a) {
-                match &t.covariate {
+                match den.or(t.covariate.as_ref()) {
                     Some(x) => m.push_xy(t.metrics[0][i], x[i]),
                     None => m.push(t.metrics[0][i]),
                 }
@@ -149,8 +153,11 @@ fn traffic(args: &PlanArgs) -> Result<Traffic> {
             n: m.n(),
             covariate: args.covariate.clone(),
         };
-        let mut traffic = Traffic::from_data(&m, daily, source, args.covariate.is_some())
-            .with_context(|| format!("cannot calibrate on {}", file.display()))?;
+        let calibrated = match den {
+            Some(_) => Traffic::from_ratio_data(&m, daily, source),
+            None => Traffic::from_data(&m, daily, source, args.covariate.is_some()),
+        };
+        let mut traffic = calibrated.with_context(|| format!("cannot calibrate on {}", file.display()))?;
         if args.cuped_r2.is_some() {
             traffic.cuped_r2 = args.cuped_r2;
         }

@@ -19,7 +19,9 @@ use crate::error::{Error, Result};
 pub struct ColumnSpec {
     /// Arm label column; `None` reads every row as one group (for planning).
     pub variant: Option<String>,
-    /// Metric columns (numbers or booleans).
+    /// Metrics: a column (numbers or booleans), or a ratio metric
+    /// `NUM/DEN` of two columns (e.g. `margin/sessions`: contribution margin
+    /// per session, with the visitor as unit).
     pub metrics: Vec<String>,
     /// Pre-period covariate column for CUPED.
     pub covariate: Option<String>,
@@ -38,8 +40,11 @@ pub struct UnitTable {
     pub arm_of_row: Vec<u32>,
     /// Metric names, in the order asked for.
     pub metric_names: Vec<String>,
-    /// One column of values per metric, one value per row.
+    /// One column of values per metric (the numerator of a ratio metric),
+    /// one value per row.
     pub metrics: Vec<Array1<f64>>,
+    /// The denominator column of each ratio metric; `None` for plain metrics.
+    pub denominators: Vec<Option<Array1<f64>>>,
     /// Covariate values, one per row.
     pub covariate: Option<Array1<f64>>,
     /// Segment labels, sorted, and the segment of each row.
@@ -142,7 +147,22 @@ pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
         })
     };
     let variant_idx = spec.variant.as_deref().map(find).transpose()?;
-    let metric_idx: Vec<usize> = spec.metrics.iter().map(|m| find(m)).collect::<Result<_>>()?;
+    let metric_idx: Vec<(usize, Option<usize>)> = spec
+        .metrics
+        .iter()
+        .map(|m| {
+            if let Ok(i) = find(m) {
+                return Ok((i, None));
+            }
+            // A ratio metric NUM/DEN: any '/' whose two sides are both columns.
+            for (pos, _) in m.match_indices('/') {
+                if let (Ok(n), Ok(d)) = (find(m[..pos].trim()), find(m[pos + 1..].trim())) {
+                    return Ok((n, Some(d)));
+                }
+            }
+            find(m).map(|i| (i, None))
+        })
+        .collect::<Result<_>>()?;
     let covariate_idx = spec.covariate.as_deref().map(find).transpose()?;
     let segment_idx = spec.segment.as_deref().map(find).transpose()?;
 
@@ -151,6 +171,7 @@ pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
     let mut arm_of_row: Vec<u32> = Vec::new();
     let mut seg_of_row: Vec<u32> = Vec::new();
     let mut metrics: Vec<Vec<f64>> = vec![Vec::new(); metric_idx.len()];
+    let mut denominators: Vec<Vec<f64>> = vec![Vec::new(); metric_idx.len()];
     let mut covariate: Vec<f64> = Vec::new();
 
     let mut record = csv::StringRecord::new();
@@ -192,8 +213,11 @@ pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
         if let Some(i) = segment_idx {
             seg_of_row.push(label(i, &mut seg_ids)?);
         }
-        for (col, &i) in metrics.iter_mut().zip(&metric_idx) {
+        for ((col, den), &(i, d)) in metrics.iter_mut().zip(denominators.iter_mut()).zip(&metric_idx) {
             col.push(number(i)?);
+            if let Some(d) = d {
+                den.push(number(d)?);
+            }
         }
         if let Some(i) = covariate_idx {
             covariate.push(number(i)?);
@@ -217,6 +241,11 @@ pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
         arm_of_row,
         metric_names: spec.metrics.clone(),
         metrics: metrics.into_iter().map(Array1::from).collect(),
+        denominators: denominators
+            .into_iter()
+            .zip(&metric_idx)
+            .map(|(d, &(_, di))| di.map(|_| Array1::from(d)))
+            .collect(),
         covariate: covariate_idx.map(|_| Array1::from(covariate)),
         segments,
     })
@@ -271,6 +300,18 @@ mod tests {
         assert_eq!(t.arms, vec!["A", "B"]);
         assert_eq!(t.arm_of_row, vec![1, 0, 1]);
         assert_eq!(t.metrics[0].to_vec(), vec![1.0, 2.5, 0.0]);
+    }
+
+    #[test]
+    fn ratio_metrics_read_both_columns() {
+        let f = write(b"arm,rev,sessions\nA,10,2\nB,0,1\n");
+        let spec = ColumnSpec { metrics: vec!["rev/sessions".into(), "rev".into()], ..spec() };
+        let t = read_units(f.path(), &spec).unwrap();
+        assert_eq!(t.metrics[0].to_vec(), vec![10.0, 0.0]);
+        assert_eq!(t.denominators[0].as_ref().unwrap().to_vec(), vec![2.0, 1.0]);
+        assert!(t.denominators[1].is_none());
+        let bad = ColumnSpec { metrics: vec!["rev/visits".into()], ..spec };
+        assert!(read_units(f.path(), &bad).unwrap_err().to_string().contains("rev/visits"));
     }
 
     #[test]

@@ -15,6 +15,9 @@ independent implementation. It writes two JSON fixtures:
     * ``cuped``       The same on raw data, plus a nested ``cuped`` object
                       computed on CUPED-adjusted data (theta pooled over both
                       arms, Deng et al. 2013).
+    * ``ratio``       Ratio metrics (revenue per session, visitor as unit):
+                      delta method, checked through per-unit linearization
+                      and scipy's Welch test.
     * ``srm``         Sample-ratio-mismatch chi-square goodness-of-fit tests
                       (scipy.stats.chisquare).
     * ``mde``         Minimum detectable effects from statsmodels
@@ -373,6 +376,31 @@ def build_reference():
         srm.append({"name": name, "counts": counts, "weights": [fl(w) for w in weights],
                     **srm_fields(counts, weights)})
     out["srm"] = srm
+
+    # Ratio metrics (revenue per session with the visitor as unit), by the
+    # delta method. Independent route: linearize each unit,
+    # L_i = R + (y_i - R x_i) / mean(x), and run scipy's Welch test on L.
+    ratio_cases = []
+    for name, seed, n_c, n_t in [("revenue_per_session_400_3600", 31, 400, 3600),
+                                 ("revenue_per_session_1500_1500", 32, 1500, 1500)]:
+        rng_r = np.random.default_rng(seed)
+        arms = {}
+        for arm, n, lift in [("control", n_c, 0.0), ("treatment", n_t, 0.15)]:
+            sessions = 1.0 + rng_r.geometric(0.55, size=n) - 1.0
+            buys = rng_r.random(n) < 1.0 - (1.0 - 0.03 * (1.0 + lift)) ** sessions
+            revenue = np.where(buys, rng_r.lognormal(np.log(80.0) - 0.32, 0.8, size=n), 0.0)
+            arms[arm] = (revenue, sessions)
+
+        def linearized(y, x):
+            r = y.sum() / x.sum()
+            return r + (y - r * x) / x.mean()
+
+        case = {"name": name, "alpha": 0.05,
+                "control_y": flist(arms["control"][0]), "control_x": flist(arms["control"][1]),
+                "treatment_y": flist(arms["treatment"][0]), "treatment_x": flist(arms["treatment"][1])}
+        case.update(welch_fields(linearized(*arms["control"]), linearized(*arms["treatment"]), 0.05))
+        ratio_cases.append(case)
+    out["ratio"] = ratio_cases
 
     # -------------------------------------------------------------- mde
     out["mde"] = [
