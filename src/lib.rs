@@ -34,5 +34,6 @@ pub mod report;
 pub mod rng;
 pub mod sim;
 pub mod stats;
+pub mod store;
 
 pub use error::{Error, Result};

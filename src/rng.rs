@@ -16,8 +16,10 @@ pub type LiftRng = Xoshiro256PlusPlus;
 pub mod domain {
     /// Bootstrap resamples (index = resample number).
     pub const BOOTSTRAP: u64 = 1;
-    /// Synthetic unit-level data (index = shard number).
-    pub const SYNTH: u64 = 2;
+    /// Store simulator visitors and sessions (index = shard number).
+    pub const SIM: u64 = 3;
+    /// Store simulator session days (index = shard; `u64::MAX` = daily traffic).
+    pub const DAYS: u64 = 4;
 }
 
 /// SplitMix64 step (Steele, Lea & Flood 2014): a bijective mixer that turns

@@ -1,44 +1,53 @@
-//! Monte Carlo calibration: A/A false-positive rate and CI coverage.
+//! Monte Carlo calibration on the store simulator: A/A false-positive rate,
+//! CI coverage, and simulated against analytic power.
 //!
 //! Light versions always run; heavier ones are `#[ignore]`d
-//! (`cargo test --release -- --ignored`).
+//! (`cargo test --release -- --ignored --nocapture` prints the rates).
 
-use liftlab::sim::{UnitSimConfig, simulate_units};
+use liftlab::assign::Arm;
+use liftlab::sim::{Level, SimConfig, simulate};
 use liftlab::stats::{self, Moments};
+use liftlab::store::StoreProfile;
 use ndarray::Array1;
 use rayon::prelude::*;
 
 struct Rates {
     welch_reject: f64,
     cuped_reject: f64,
+    ratio_reject: f64,
     rel_cover: f64,
     boot_cover: f64,
     reps: f64,
 }
 
-/// Runs `reps` A/A tests (true lift 0) of the simulator's revenue per unit
-/// and counts rejections at α = 0.05 and coverage of the true value 0.
-fn aa(reps: u64, units: usize, holdout: f64, bootstrap: usize) -> Rates {
+/// Runs `reps` A/A tests (true lift 0) of a store and counts rejections at
+/// α = 0.05 and coverage of the true value 0: revenue per visitor (Welch,
+/// CUPED on pre-period revenue, bootstrap) and margin per session (delta
+/// method).
+fn aa(store: &str, days: u32, holdout: f64, reps: u64, bootstrap: usize) -> Rates {
     let alpha = 0.05;
-    let per_rep: Vec<[u32; 4]> = (0..reps)
+    let mut profile = StoreProfile::preset(store).unwrap();
+    profile.treatment.conversion_lift = 0.0;
+    let per_rep: Vec<[u32; 5]> = (0..reps)
         .into_par_iter()
         .map(|r| {
-            let cfg = UnitSimConfig { units, holdout, lift: 0.0, seed: 1000 + r, salt: r, ..UnitSimConfig::default() };
-            let rows = simulate_units(&cfg).unwrap();
-            let (mut c, mut t) = (Moments::new(), Moments::new());
+            let cfg = SimConfig { days, holdout, seed: 1000 + r, salt: r };
+            let level = if bootstrap > 0 { Level::Unit } else { Level::Aggregate };
             let (mut yc, mut yt) = (Vec::new(), Vec::new());
-            for row in &rows {
-                if row.arm == "control" {
-                    c.push_xy(row.revenue, row.pre_revenue);
-                    yc.push(row.revenue);
-                } else {
-                    t.push_xy(row.revenue, row.pre_revenue);
-                    yt.push(row.revenue);
+            let result = simulate(&profile, &cfg, level, &|_, _| {}, |o| {
+                for v in &o.visitors {
+                    if v.arm == Arm::Control { yc.push(v.revenue) } else { yt.push(v.revenue) }
                 }
-            }
+                Ok(())
+            })
+            .unwrap();
+            let [c, t] = result.stats.revenue;
             let w = stats::welch(&c.estimate(), &t.estimate(), alpha).unwrap();
             let cu = stats::cuped(&c, &t, alpha).unwrap();
             let rel = stats::relative_lift(&c.estimate(), &t.estimate(), alpha).unwrap();
+            let [mc, mt]: [Moments; 2] = result.stats.margin_per_session;
+            let ratio = stats::welch(&stats::ratio_estimate(&mc).unwrap(), &stats::ratio_estimate(&mt).unwrap(), alpha)
+                .unwrap();
             let boot_covers = if bootstrap > 0 {
                 let b =
                     stats::bootstrap_two_sample(Array1::from(yc).view(), Array1::from(yt).view(), bootstrap, alpha, r)
@@ -50,6 +59,7 @@ fn aa(reps: u64, units: usize, holdout: f64, bootstrap: usize) -> Rates {
             [
                 (w.pvalue < alpha) as u32,
                 (cu.welch.pvalue < alpha) as u32,
+                (ratio.pvalue < alpha) as u32,
                 (rel.rel_effect_size_ci_lower <= 0.0 && 0.0 <= rel.rel_effect_size_ci_upper) as u32,
                 boot_covers,
             ]
@@ -57,7 +67,14 @@ fn aa(reps: u64, units: usize, holdout: f64, bootstrap: usize) -> Rates {
         .collect();
     let n = reps as f64;
     let share = |k: usize| per_rep.iter().map(|v| v[k] as f64).sum::<f64>() / n;
-    Rates { welch_reject: share(0), cuped_reject: share(1), rel_cover: share(2), boot_cover: share(3), reps: n }
+    Rates {
+        welch_reject: share(0),
+        cuped_reject: share(1),
+        ratio_reject: share(2),
+        rel_cover: share(3),
+        boot_cover: share(4),
+        reps: n,
+    }
 }
 
 /// Asserts `rate` is within 3 Monte Carlo standard errors of `target`.
@@ -71,34 +88,41 @@ fn within_3_mcse(what: &str, rate: f64, target: f64, reps: f64) {
     );
 }
 
-#[test]
-fn aa_false_positive_rate_and_coverage_mid_size_store() {
-    // 10,000 customers, 50/50 split, ≈ 125 buyers per arm.
-    let r = aa(600, 10_000, 0.5, 0);
-    within_3_mcse("Welch A/A false-positive rate", r.welch_reject, 0.05, r.reps);
+fn check_aa(r: &Rates) {
+    within_3_mcse("Welch A/A false-positive rate (revenue per visitor)", r.welch_reject, 0.05, r.reps);
     within_3_mcse("CUPED A/A false-positive rate", r.cuped_reject, 0.05, r.reps);
+    within_3_mcse("delta-method A/A false-positive rate (margin per session)", r.ratio_reject, 0.05, r.reps);
     within_3_mcse("delta-method lift CI coverage", r.rel_cover, 0.95, r.reps);
+}
+
+#[test]
+fn aa_calibration_mid_size_store() {
+    // $5M store, 14 days, 50/50: ≈ 96,000 sessions, ≈ 1,200 orders per arm.
+    check_aa(&aa("5m", 14, 0.5, 400, 0));
 }
 
 #[test]
 fn bootstrap_ci_coverage_light() {
-    let r = aa(200, 6_000, 0.5, 300);
+    let r = aa("1.5m", 30, 0.5, 150, 200);
     within_3_mcse("bootstrap percentile CI coverage", r.boot_cover, 0.95, r.reps);
 }
 
 #[test]
-#[ignore = "heavy: 5,000 A/A tests with a 10% holdout; run with --release -- --ignored"]
+#[ignore = "heavy: 4,000 A/A tests with a 10% holdout on a $20M store; run with --release -- --ignored"]
 fn aa_calibration_heavy_10pct_holdout() {
-    let r = aa(5_000, 40_000, 0.1, 0);
-    within_3_mcse("Welch A/A false-positive rate", r.welch_reject, 0.05, r.reps);
-    within_3_mcse("CUPED A/A false-positive rate", r.cuped_reject, 0.05, r.reps);
-    within_3_mcse("delta-method lift CI coverage", r.rel_cover, 0.95, r.reps);
+    check_aa(&aa("20m", 30, 0.1, 4_000, 0));
+}
+
+#[test]
+#[ignore = "heavy: small store, heavy tail (few buyers per arm); run with --release -- --ignored"]
+fn aa_calibration_heavy_small_store() {
+    check_aa(&aa("0.5m", 14, 0.5, 4_000, 0));
 }
 
 #[test]
 #[ignore = "heavy: 1,000 bootstrap A/A tests; run with --release -- --ignored"]
 fn bootstrap_ci_coverage_heavy() {
-    let r = aa(1_000, 20_000, 0.5, 1_000);
+    let r = aa("1.5m", 30, 0.5, 1_000, 1_000);
     within_3_mcse("bootstrap percentile CI coverage", r.boot_cover, 0.95, r.reps);
 }
 
@@ -106,7 +130,6 @@ fn bootstrap_ci_coverage_heavy() {
 fn welch_power_is_what_the_plan_says_for_a_normal_metric() {
     // Simulated power of Welch's test against the analytic power, where the
     // normal approximation holds: normal metric, 2,000 units per arm.
-    use rand::RngExt;
     use rand_distr::{Distribution, StandardNormal};
     let (n, effect, reps) = (2_000usize, 0.08, 1_000u64);
     let rejects: u32 = (0..reps)
@@ -119,7 +142,7 @@ fn welch_power_is_what_the_plan_says_for_a_normal_metric() {
                 let z: f64 = StandardNormal.sample(&mut rng);
                 c.push(z);
                 let z: f64 = StandardNormal.sample(&mut rng);
-                t.push(z + effect + 0.0 * rng.random::<f64>());
+                t.push(z + effect);
             }
             (stats::welch(&c.estimate(), &t.estimate(), 0.05).unwrap().pvalue < 0.05) as u32
         })

@@ -14,7 +14,7 @@ fn liftlab() -> Command {
 }
 
 fn synthetic() -> String {
-    repo().join("datasets/synthetic_holdout.csv").to_str().unwrap().to_string()
+    repo().join("datasets/sim_1.5m_30d.csv").to_str().unwrap().to_string()
 }
 
 fn csv_file(content: &str) -> tempfile::NamedTempFile {
@@ -118,7 +118,9 @@ fn analyze_json_contract() {
         "--metric",
         "revenue",
         "--metric",
-        "converted",
+        "orders",
+        "--metric",
+        "margin/sessions",
         "--covariate",
         "pre_revenue",
         "--bootstrap",
@@ -132,7 +134,7 @@ fn analyze_json_contract() {
         assert!(!a["srm"][key].is_null(), "srm.{key}");
     }
     let results = a["results"].as_array().unwrap();
-    assert_eq!(results.len(), 2);
+    assert_eq!(results.len(), 3);
     for r in results {
         for key in [
             "metric",
@@ -152,8 +154,10 @@ fn analyze_json_contract() {
         ] {
             assert!(!r[key].is_null(), "results[].{key}");
         }
+        let ratio = r["metric"].as_str().unwrap().contains('/');
         for key in ["effect_size", "effect_size_ci_lower", "pvalue", "theta", "variance_reduction"] {
-            assert!(r["cuped"][key].is_number(), "cuped.{key}");
+            // CUPED applies to plain metrics; ratio metrics get the delta method only.
+            assert_eq!(r["cuped"][key].is_number(), !ratio, "cuped.{key}");
         }
         for key in [
             "resamples",
@@ -178,7 +182,7 @@ fn analyze_csv_and_table_formats() {
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
     assert!(lines.next().unwrap().starts_with("metric,segment,variant,control,n_control"));
-    assert_eq!(lines.count(), 3, "overall + 2 cohorts");
+    assert_eq!(lines.count(), 5, "overall + 4 cohorts");
     liftlab()
         .args(base)
         .assert()
@@ -230,30 +234,96 @@ fn simulate_is_reproducible_and_readable_by_analyze() {
     let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
     for (threads, out) in [("1", &a), ("2", &b)] {
         liftlab()
-            .args(["--threads", threads, "simulate", "--units", "30000", "--lift", "0.2", "--seed", "5", "--out"])
+            .args(["--threads", threads, "simulate", "--store", "5m", "--days", "7", "--seed", "5", "--out"])
             .arg(out)
             .assert()
-            .success();
+            .success()
+            .stdout(predicate::str::contains("ground truth"))
+            .stdout(predicate::str::contains("what a vendor dashboard would report"));
     }
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
-    let r = json_of(
-        liftlab()
-            .arg("analyze")
-            .arg(&a)
-            .args(["--variant-col", "arm", "--control", "control", "--metric", "revenue"])
-            .args(["--expected-split", "control=1,treatment=9", "--format", "json"]),
-    );
+    let r = json_of(liftlab().arg("analyze").arg(&a).args(["--variant-col", "arm", "--control", "control"]).args([
+        "--metric",
+        "margin/sessions",
+        "--segment-col",
+        "cohort",
+        "--expected-split",
+        "control=1,treatment=9",
+        "--format",
+        "json",
+    ]));
     assert!(r["srm"]["pvalue"].as_f64().unwrap() > 1e-3);
+    let results = r["results"].as_array().unwrap();
+    assert_eq!(results.len(), 5, "overall + 4 cohorts");
+    assert!(results[1]["pvalue_holm"].is_number() && results[1]["pvalue_bh"].is_number());
+}
+
+#[test]
+fn simulated_lift_is_recovered_within_its_ci() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("sim.csv");
+    let summary = json_of(
+        liftlab()
+            .args(["simulate", "--store", "20m", "--days", "14", "--holdout", "0.5", "--lift", "0.05", "--seed", "3"])
+            .args(["--format", "json", "--out"])
+            .arg(&csv),
+    );
+    let truth = &summary["truth"];
+    let a = json_of(liftlab().arg("analyze").arg(&csv).args(["--variant-col", "arm", "--control", "control"]).args([
+        "--metric",
+        "margin/sessions",
+        "--metric",
+        "orders/sessions",
+        "--format",
+        "json",
+    ]));
+    for (metric, key) in [("margin/sessions", "margin_per_session_lift"), ("orders/sessions", "conversion_lift")] {
+        let r = a["results"].as_array().unwrap().iter().find(|r| r["metric"] == metric).unwrap();
+        let (lo, hi) =
+            (r["rel_effect_size_ci_lower"].as_f64().unwrap(), r["rel_effect_size_ci_upper"].as_f64().unwrap());
+        let t = truth[key].as_f64().unwrap();
+        assert!(lo <= t && t <= hi, "{metric}: true lift {t} outside [{lo}, {hi}]");
+    }
+    // The dashboard's implied lift is far above the truth.
+    assert!(
+        summary["vendor"]["implied_revenue_lift"].as_f64()
+            > Some(2.0 * truth["revenue_per_visitor_lift"].as_f64().unwrap())
+    );
 }
 
 #[test]
 fn shipped_dataset_is_what_its_command_makes() {
-    let out = liftlab().args(["simulate", "--units", "20000", "--lift", "0.10", "--seed", "7"]).output().unwrap();
+    let out = liftlab()
+        .args(["simulate", "--annual-revenue", "1500000", "--days", "30", "--lift", "0.02", "--seed", "1"])
+        .args(["--level", "unit", "--out", "-"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
-    assert!(
-        out.stdout == std::fs::read(synthetic()).unwrap(),
-        "datasets/synthetic_holdout.csv is stale: regenerate it"
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ground truth"));
+    assert!(out.stdout == std::fs::read(synthetic()).unwrap(), "datasets/sim_1.5m_30d.csv is stale: regenerate it");
+}
+
+#[test]
+fn simulate_profiles_presets_and_session_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("store.json");
+    let sessions = dir.path().join("sessions.csv");
+    liftlab()
+        .args(["simulate", "--store", "0.5m", "--days", "3", "--platform-fee", "1500", "--save-profile"])
+        .arg(&profile)
+        .args(["--level", "session", "--out"])
+        .arg(&sessions)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&sessions).unwrap();
+    assert!(text.starts_with("visitor_id,day,arm,cohort,surface,rec_click,order,"));
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    assert_eq!(saved["platform_fee_usd_per_month"], 1500.0);
+    let s = json_of(liftlab().args(["simulate", "--days", "3", "--format", "json", "--store"]).arg(&profile));
+    assert_eq!(s["truth"]["platform_fee_usd"].as_f64().map(|f| f > 0.0), Some(true));
+    fails_with(&["simulate", "--store", "2m"], &["--store", "0.5m, 1.5m, 5m, 20m, 100m"]);
+    fails_with(&["simulate", "--cannibalization", "1.2"], &["--cannibalization"]);
+    fails_with(&["simulate", "--days", "0"], &["--days"]);
 }
 
 #[test]
@@ -295,7 +365,7 @@ fn bad_input_gets_a_clear_error() {
         fails_with(&refs, needles);
     };
     run(base("no/such/file.csv"), &["no/such/file.csv"]);
-    run(with(&good, &["--covariate", "nope"]), &["\"nope\"", "unit_id, arm"]);
+    run(with(&good, &["--covariate", "nope"]), &["\"nope\"", "visitor_id, arm"]);
     fails_with(
         &["analyze", &good, "--variant-col", "arm", "--control", "holdout", "--metric", "revenue"],
         &["\"holdout\"", "control, treatment"],

@@ -1,78 +1,238 @@
 //! `liftlab simulate`.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use clap::Args;
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 
-use liftlab::sim::{UnitSimConfig, simulate_units};
+use super::{OutputFormat, emit};
+use liftlab::report::{json, table};
+use liftlab::sim::store::{Level, SessionRow, ShardOutput, VisitorRow};
+use liftlab::sim::{SimConfig, simulate, summarize};
+use liftlab::store::StoreProfile;
 
-/// Flags of `liftlab simulate` (unit level: one row per customer).
+/// Row granularity of `--out`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    /// One row per visitor (the unit of randomization), readable by `analyze`.
+    Unit,
+    /// One row per session.
+    Session,
+}
+
+/// Flags of `liftlab simulate`.
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
 pub struct SimulateArgs {
-    /// Number of units (customers).
-    #[arg(long, default_value_t = 20_000)]
-    units: usize,
-    /// Share of units held out as control, in (0, 1).
+    /// Store: a preset (0.5m, 1.5m, 5m, 20m, 100m) or a profile file (.json).
+    #[arg(long, default_value = "1.5m", value_name = "PRESET|FILE")]
+    store: String,
+    /// Annual revenue, USD (overrides the store's; traffic scales with it).
+    #[arg(long, value_name = "USD")]
+    annual_revenue: Option<f64>,
+    /// Test duration, days.
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+    /// Share of visitors held out as control, in (0, 1).
     #[arg(long, default_value_t = 0.10)]
     holdout: f64,
-    /// Mean share of units that order in the test period.
-    #[arg(long, default_value_t = 0.025)]
-    conversion_rate: f64,
-    /// Mean order value, USD.
-    #[arg(long, default_value_t = 80.0)]
-    aov: f64,
-    /// Coefficient of variation of order value.
-    #[arg(long, default_value_t = 1.0)]
-    aov_cv: f64,
-    /// True relative lift of the treatment on conversion (and revenue per unit).
-    #[arg(long, default_value_t = 0.0)]
-    lift: f64,
-    /// Random seed: same seed, same file, whatever --threads.
+    /// True relative lift in conversion per session (0.02 = +2%) [profile: 0.02].
+    #[arg(long)]
+    lift: Option<f64>,
+    /// True relative lift in order value of treated orders [profile: 0].
+    #[arg(long)]
+    aov_lift: Option<f64>,
+    /// Share of vendor-"influenced" orders that would have happened anyway [profile: 0.7].
+    #[arg(long)]
+    cannibalization: Option<f64>,
+    /// Personalization platform fee, USD per month, charged to the treatment arm [profile: 0].
+    #[arg(long, value_name = "USD")]
+    platform_fee: Option<f64>,
+    /// Random seed: same seed, same output, whatever --threads.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Assignment salt (a new salt re-randomizes units into arms).
+    /// Assignment salt (a new salt re-randomizes visitors into arms).
     #[arg(long, default_value_t = 1)]
     salt: u64,
-    /// Output CSV file (default: standard output).
+    /// Write the simulated data as CSV to FILE ("-" for standard output,
+    /// then the summary goes to standard error).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Rows of --out: one per visitor or one per session.
+    #[arg(long, value_enum, default_value_t = LevelArg::Unit)]
+    level: LevelArg,
+    /// Write the store profile used (after overrides) as JSON, to edit and
+    /// pass back with --store.
+    #[arg(long, value_name = "FILE")]
+    save_profile: Option<PathBuf>,
+    /// Format of the summary (ground truth and vendor view).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+fn profile(args: &SimulateArgs) -> Result<StoreProfile> {
+    let path = std::path::Path::new(&args.store);
+    let mut p = if args.store.ends_with(".json") || path.exists() {
+        StoreProfile::load(path)?
+    } else {
+        StoreProfile::preset(&args.store)?
+    };
+    if let Some(r) = args.annual_revenue {
+        p.annual_revenue_usd = r;
+        p.name = "custom".into();
+    }
+    if let Some(l) = args.lift {
+        p.treatment.conversion_lift = l;
+    }
+    if let Some(l) = args.aov_lift {
+        p.treatment.aov_lift = l;
+    }
+    if let Some(c) = args.cannibalization {
+        p.treatment.cannibalization = c;
+    }
+    if let Some(f) = args.platform_fee {
+        p.platform_fee_usd_per_month = f;
+    }
+    p.validate()?;
+    Ok(p)
+}
+
+const UNIT_HEADER: &str = "visitor_id,arm,cohort,sessions,orders,units,revenue,margin,pre_revenue,rec_clicks,influenced_orders,incremental_orders,returns\n";
+const SESSION_HEADER: &str =
+    "visitor_id,day,arm,cohort,surface,rec_click,order,units,revenue,margin,returned,influenced,incremental\n";
+
+fn write_visitor(w: &mut dyn Write, v: &VisitorRow, p: &StoreProfile) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "{},{},{},{},{},{},{:.2},{:.2},{:.2},{},{},{},{}",
+        v.visitor_id,
+        v.arm.label(),
+        p.cohorts[v.cohort as usize].name,
+        v.sessions,
+        v.orders,
+        v.units,
+        v.revenue,
+        v.margin,
+        v.pre_revenue,
+        v.rec_clicks,
+        v.influenced_orders,
+        v.incremental_orders,
+        v.returns
+    )
+}
+
+fn write_session(w: &mut dyn Write, s: &SessionRow, p: &StoreProfile) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "{},{},{},{},{},{},{},{},{:.2},{:.2},{},{},{}",
+        s.visitor_id,
+        s.day,
+        s.arm.label(),
+        p.cohorts[s.cohort as usize].name,
+        p.surfaces[s.surface as usize].name,
+        s.rec_click as u8,
+        s.order as u8,
+        s.units,
+        s.revenue,
+        s.margin,
+        s.returned as u8,
+        s.influenced as u8,
+        s.incremental as u8
+    )
 }
 
 /// Runs `liftlab simulate`.
 pub fn run(args: SimulateArgs) -> Result<()> {
-    let cfg = UnitSimConfig {
-        units: args.units,
-        holdout: args.holdout,
-        conversion_rate: args.conversion_rate,
-        aov_usd: args.aov,
-        aov_cv: args.aov_cv,
-        lift: args.lift,
-        seed: args.seed,
-        salt: args.salt,
-        ..UnitSimConfig::default()
+    let p = profile(&args)?;
+    if let Some(path) = &args.save_profile {
+        p.save(path)?;
+    }
+    let cfg = SimConfig { days: args.days, holdout: args.holdout, seed: args.seed, salt: args.salt };
+    let level = match (&args.out, args.level) {
+        (None, _) => Level::Aggregate,
+        (Some(_), LevelArg::Unit) => Level::Unit,
+        (Some(_), LevelArg::Session) => Level::Session,
     };
-    let rows = simulate_units(&cfg)?;
-    let sink: Box<dyn std::io::Write> = match &args.out {
-        Some(path) => {
-            Box::new(BufWriter::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?))
-        }
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    if args.format == OutputFormat::Csv {
+        bail!("--format csv: the simulated rows are written as CSV with --out FILE; the summary is table or json");
+    }
+    let to_stdout = args.out.as_deref().is_some_and(|o| o.as_os_str() == "-");
+    if to_stdout && args.format != OutputFormat::Table {
+        bail!("with --out - the CSV goes to standard output; the summary then goes to standard error as a table");
+    }
+    let mut sink: Option<Box<dyn Write>> = match &args.out {
+        None => None,
+        Some(_) if to_stdout => Some(Box::new(BufWriter::new(std::io::stdout().lock()))),
+        Some(path) => Some(Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        ))),
     };
-    let mut w = csv::Writer::from_writer(sink);
-    for row in &rows {
-        if let Err(e) = w.serialize(row) {
-            if let csv::ErrorKind::Io(io) = e.kind() {
-                if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    std::process::exit(0);
-                }
+    if let Some(w) = sink.as_mut() {
+        w.write_all(if level == Level::Session { SESSION_HEADER } else { UNIT_HEADER }.as_bytes())?;
+    }
+    let bar = if std::io::stderr().is_terminal() && p.sessions_per_day() * args.days as f64 > 2e6 {
+        let b = ProgressBar::new(1);
+        b.set_style(
+            ProgressStyle::with_template("{bar:40} {percent:>3}% {elapsed} eta {eta}").expect("valid template"),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let mut rows = 0u64;
+    let write = |o: &ShardOutput| -> liftlab::Result<()> {
+        let Some(w) = sink.as_mut() else { return Ok(()) };
+        let io = |e: std::io::Error| liftlab::Error::Io { path: args.out.clone().unwrap_or_default(), source: e };
+        if level == Level::Session {
+            for s in &o.sessions {
+                write_session(w.as_mut(), s, &p).map_err(io)?;
             }
-            return Err(e).context("cannot write the simulated rows");
+            rows += o.sessions.len() as u64;
+        } else {
+            for v in &o.visitors {
+                write_visitor(w.as_mut(), v, &p).map_err(io)?;
+            }
+            rows += o.visitors.len() as u64;
+        }
+        Ok(())
+    };
+    let result = simulate(&p, &cfg, level, &progress, write);
+    bar.finish_and_clear();
+    let result = match result {
+        Err(liftlab::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            std::process::exit(0)
+        }
+        other => other?,
+    };
+    if let Some(mut w) = sink {
+        w.flush().with_context(|| format!("cannot write {}", args.out.clone().unwrap_or_default().display()))?;
+    }
+    let summary = summarize(&p, &cfg, &result.truth);
+    let mut text = match args.format {
+        OutputFormat::Table => table::simulation_table(&summary),
+        _ => json::to_json(&summary)? + "\n",
+    };
+    if let (Some(out), false) = (&args.out, to_stdout) {
+        if args.format == OutputFormat::Table {
+            text.push_str(&format!(
+                "\nwrote {} ({} rows, one per {})\n",
+                out.display(),
+                liftlab::report::format::count(rows as f64),
+                if level == Level::Session { "session" } else { "visitor" }
+            ));
         }
     }
-    w.flush().context("cannot write the simulated rows")?;
-    Ok(())
+    if to_stdout {
+        eprint!("{text}");
+        Ok(())
+    } else {
+        emit(&text)
+    }
 }

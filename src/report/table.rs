@@ -280,3 +280,89 @@ pub fn plan_table(p: &Plan) -> String {
     );
     out
 }
+
+/// The summary of a simulated test: both arms, the ground truth, and what a
+/// vendor dashboard would report.
+pub fn simulation_table(s: &crate::sim::SimSummary) -> String {
+    let mut out = String::new();
+    let p = &s.store;
+    let _ = writeln!(
+        out,
+        "liftlab simulate: store {} ({}/year, {} sessions/day), {} days, {} holdout, seed {}",
+        p.name,
+        usd(p.annual_revenue_usd).trim_end_matches(".00"),
+        count(p.sessions_per_day()),
+        s.config.days,
+        pct_short(s.config.holdout),
+        s.config.seed
+    );
+    let _ = writeln!(
+        out,
+        "true effect set: conversion {}, AOV {}, cannibalization {}, platform fee {}/month",
+        pct(p.treatment.conversion_lift),
+        pct(p.treatment.aov_lift),
+        pct_short(p.treatment.cannibalization),
+        usd(p.platform_fee_usd_per_month).trim_end_matches(".00")
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  {:<28}{:>14}{:>14}", "", "control", "treatment");
+    let (c, t) = (&s.control, &s.treatment);
+    let rows: [(&str, String, String); 10] = [
+        ("visitors", count(c.visitors as f64), count(t.visitors as f64)),
+        ("sessions", count(c.sessions as f64), count(t.sessions as f64)),
+        ("orders", count(c.orders as f64), count(t.orders as f64)),
+        ("conversion rate", pct_unsigned(c.conversion_rate), pct_unsigned(t.conversion_rate)),
+        ("AOV", usd(c.aov), usd(t.aov)),
+        ("UPT", sig(c.upt, 3), sig(t.upt, 3)),
+        ("revenue per visitor", usd(c.revenue_per_visitor), usd(t.revenue_per_visitor)),
+        ("revenue per session", usd(c.revenue_per_session), usd(t.revenue_per_session)),
+        ("margin per session", usd(c.margin_per_session), usd(t.margin_per_session)),
+        ("recommendation CTR", pct_unsigned(c.ctr), pct_unsigned(t.ctr)),
+    ];
+    for (name, a, b) in rows {
+        let _ = writeln!(out, "  {name:<28}{a:>14}{b:>14}");
+    }
+    let _ = writeln!(out, "  SRM p = {} (planned {} holdout)", pvalue(s.srm_pvalue), pct_short(s.config.holdout));
+    let tr = &s.truth;
+    let _ = writeln!(out);
+    let _ = writeln!(out, "ground truth (treated visitors vs the same visitors untreated, same random draws):");
+    let _ = writeln!(out, "  {:<36}{:>10}", "conversion lift", pct(tr.conversion_lift));
+    let _ = writeln!(out, "  {:<36}{:>10}", "AOV lift", pct(tr.aov_lift));
+    let _ = writeln!(out, "  {:<36}{:>10}", "revenue per visitor lift", pct(tr.revenue_per_visitor_lift));
+    let _ = writeln!(out, "  {:<36}{:>10}", "margin per session lift", pct(tr.margin_per_session_lift));
+    let _ = writeln!(
+        out,
+        "  incremental: {} orders, {} revenue, {} contribution margin after {} platform fee",
+        count(tr.incremental_orders as f64),
+        usd(tr.incremental_revenue_usd),
+        usd(tr.incremental_margin_usd),
+        usd(tr.platform_fee_usd)
+    );
+    let v = &s.vendor;
+    let _ = writeln!(out);
+    let _ = writeln!(out, "what a vendor dashboard would report (treatment arm):");
+    let _ = writeln!(
+        out,
+        "  {:<36}{:>10}  ({} of treatment revenue, {} orders)",
+        "attributed (\"influenced\") revenue",
+        usd(v.attributed_revenue_usd),
+        pct_unsigned(v.attributed_share),
+        count(v.influenced_orders as f64)
+    );
+    let _ = writeln!(out, "  {:<36}{:>10}", "influenced AOV lift", pct(v.influenced_aov_lift));
+    let _ = writeln!(
+        out,
+        "  {:<36}{:>10}  vs true revenue lift {}",
+        "implied revenue lift",
+        pct(v.implied_revenue_lift),
+        pct(tr.revenue_per_visitor_lift)
+    );
+    let _ = writeln!(
+        out,
+        "  {:<36}{:>10}  (would have happened anyway)",
+        "cannibalization of influenced orders",
+        pct_short(v.cannibalization)
+    );
+    let _ = writeln!(out, "  {:<36}{:>10}", "recommendation CTR lift", pct(v.ctr_lift));
+    out
+}

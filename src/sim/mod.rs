@@ -1,9 +1,10 @@
-//! Synthetic experiment data.
+//! Simulated stores and holdout tests.
 //!
-//! [`units`] generates a unit-level holdout test (one row per customer) with
-//! zero-inflated revenue and a correlated pre-period covariate, for shipped
-//! example datasets and calibration tests.
+//! [`store`] generates visitors and sessions of a store described by a
+//! [`crate::store::StoreProfile`], runs a randomized holdout on them, and
+//! keeps the ground truth: the true incremental effect next to what a
+//! personalization vendor's dashboard would report.
 
-pub mod units;
+pub mod store;
 
-pub use units::{UnitRow, UnitSimConfig, simulate_units};
+pub use store::{Level, SimConfig, SimResult, SimSummary, Truth, simulate, summarize};

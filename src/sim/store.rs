@@ -1,0 +1,1015 @@
+//! The store simulator: visitors, sessions, orders, a randomized holdout,
+//! and the truth a holdout should recover next to what a vendor reports.
+//!
+//! # Model
+//! For a test of `D` days the store gets `sessions_per_day · D` sessions in
+//! expectation, from `V = sessions / sessions_per_visitor` visitors. Visitor
+//! `v` has a cohort `c` (by share), a latent propensity
+//! `m_v = exp(σz − σ²/2)`, `z ~ N(0, 1)`, and `1 + Geometric` sessions with
+//! the cohort's mean. Returning cohorts had `1 + Poisson((o_c − 1)·m_v)`
+//! orders in the pre-period (first-time visitors none); their value — one
+//! lognormal with the mean and variance of the sum of that many orders
+//! (Fenton–Wilkinson) — is the CUPED covariate, correlated with in-test
+//! spend through `m_v`.
+//!
+//! Each session has a main recommendation surface `s` (by share) and buys
+//! with probability `p = min(1, cr · k_c · m_v)` under control and
+//! `p·(1 + L_{s,c})` under treatment, where the lifts `L_{s,c}` follow the
+//! per-surface and per-cohort weights and average to the configured
+//! conversion lift. One uniform `u` decides both worlds (common random
+//! numbers): an order with `u < p` happens anyway, one with
+//! `p ≤ u < p(1 + L)` is truly incremental. Units are `1 + Poisson(UPT − 1)`,
+//! each lognormal-priced, so order value has mean AOV and the profile's CV;
+//! treated orders are worth `1 + aov_lift` more. Contribution margin =
+//! value · gross margin (· (1 + margin_mix_lift) if treated) − shipping −
+//! payment fees; a returned order has no revenue and costs shipping and
+//! handling. The monthly platform fee is spread over treated sessions.
+//!
+//! What a vendor dashboard counts as *influenced*: every incremental order
+//! (it came through a recommendation), plus orders that would have happened
+//! anyway but had a recommendation click, flagged with probability
+//! `π·units/UPT` (larger baskets click more), `π = κL/(1 − κ)`, so that a
+//! share `κ` (the cannibalization) of influenced orders would have happened
+//! anyway. With no true lift nothing is influenced.
+//!
+//! # Determinism
+//! Visitors come in shards of [`SHARD_VISITORS`]; shard `k` draws from the
+//! stream `(seed, SIM, k)` and session days from `(seed, DAYS, k)`, so the
+//! output is bit-identical whatever the number of threads, and unit-level
+//! rows are exactly the per-visitor totals of the session-level rows.
+
+use rand::RngExt;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::assign::{Arm, assign};
+use crate::error::{Error, Result, check_open_unit, check_positive};
+use crate::rng::{LiftRng, domain, stream};
+use crate::stats::{self, Moments};
+use crate::store::StoreProfile;
+
+/// Visitors per random stream (a shard).
+pub const SHARD_VISITORS: usize = 1_024;
+
+/// Average days per month, for the monthly platform fee.
+pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
+
+/// Settings of one simulated test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimConfig {
+    /// Test duration, days.
+    pub days: u32,
+    /// Share of visitors held out as control, in (0, 1).
+    pub holdout: f64,
+    /// Random seed.
+    pub seed: u64,
+    /// Assignment salt (hash bucketing of visitor ids).
+    pub salt: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self { days: 30, holdout: 0.10, seed: 1, salt: 1 }
+    }
+}
+
+/// Row granularity of the simulated data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// No rows: only the totals and per-arm sufficient statistics (fastest;
+    /// for power simulations and benchmarks).
+    Aggregate,
+    /// One row per visitor (the unit of randomization): readable by `analyze`.
+    Unit,
+    /// One row per session.
+    Session,
+}
+
+/// One visitor's totals over the test.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct VisitorRow {
+    /// Visitor id.
+    pub visitor_id: u64,
+    /// Arm.
+    pub arm: Arm,
+    /// Cohort index into the profile's cohorts.
+    pub cohort: u8,
+    /// Sessions.
+    pub sessions: u32,
+    /// Orders.
+    pub orders: u32,
+    /// Units ordered (returned orders included).
+    pub units: u32,
+    /// Revenue net of returns, USD.
+    pub revenue: f64,
+    /// Contribution margin, USD (after COGS, shipping, fees, returns, platform fee).
+    pub margin: f64,
+    /// Revenue in the pre-period, USD (the CUPED covariate).
+    pub pre_revenue: f64,
+    /// Sessions with a recommendation click.
+    pub rec_clicks: u32,
+    /// Orders a vendor would count as influenced.
+    pub influenced_orders: u32,
+    /// Orders that happened only because of the treatment.
+    pub incremental_orders: u32,
+    /// Returned orders.
+    pub returns: u32,
+}
+
+/// One session.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SessionRow {
+    /// Visitor id.
+    pub visitor_id: u64,
+    /// Day of the test, 0-based.
+    pub day: u32,
+    /// Arm.
+    pub arm: Arm,
+    /// Cohort index.
+    pub cohort: u8,
+    /// Surface index into the profile's surfaces.
+    pub surface: u8,
+    /// A recommendation was clicked.
+    pub rec_click: bool,
+    /// The session ordered.
+    pub order: bool,
+    /// Units ordered.
+    pub units: u32,
+    /// Revenue net of returns, USD.
+    pub revenue: f64,
+    /// Contribution margin, USD.
+    pub margin: f64,
+    /// The order was returned.
+    pub returned: bool,
+    /// A vendor would count the order as influenced.
+    pub influenced: bool,
+    /// The order happened only because of the treatment.
+    pub incremental: bool,
+}
+
+/// Totals of one arm (or of the treated visitors' counterfactual).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct ArmTotals {
+    /// Visitors.
+    pub visitors: u64,
+    /// Sessions.
+    pub sessions: u64,
+    /// Orders.
+    pub orders: u64,
+    /// Units.
+    pub units: u64,
+    /// Gross order value, USD (before returns).
+    pub order_value: f64,
+    /// Revenue net of returns, USD.
+    pub revenue: f64,
+    /// Contribution margin, USD.
+    pub margin: f64,
+    /// Sessions with a recommendation click.
+    pub rec_clicks: u64,
+    /// Pre-period revenue, USD.
+    pub pre_revenue: f64,
+}
+
+impl ArmTotals {
+    fn merge(&mut self, o: &ArmTotals) {
+        self.visitors += o.visitors;
+        self.sessions += o.sessions;
+        self.orders += o.orders;
+        self.units += o.units;
+        self.order_value += o.order_value;
+        self.revenue += o.revenue;
+        self.margin += o.margin;
+        self.rec_clicks += o.rec_clicks;
+        self.pre_revenue += o.pre_revenue;
+    }
+}
+
+/// Everything the simulation knows that an experiment cannot see.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Truth {
+    /// Control arm totals.
+    pub control: ArmTotals,
+    /// Treatment arm totals (platform fee included in margin).
+    pub treatment: ArmTotals,
+    /// The treatment arm's visitors had they not been treated (same draws).
+    pub counterfactual: ArmTotals,
+    /// Influenced orders (treatment arm).
+    pub influenced_orders: u64,
+    /// Revenue of influenced orders, net of returns, USD.
+    pub influenced_revenue: f64,
+    /// Gross value of influenced orders, USD.
+    pub influenced_order_value: f64,
+    /// Truly incremental orders.
+    pub incremental_orders: u64,
+    /// Platform fee charged to the treatment arm, USD.
+    pub platform_fee_usd: f64,
+}
+
+impl Truth {
+    fn merge(&mut self, o: &Truth) {
+        self.control.merge(&o.control);
+        self.treatment.merge(&o.treatment);
+        self.counterfactual.merge(&o.counterfactual);
+        self.influenced_orders += o.influenced_orders;
+        self.influenced_revenue += o.influenced_revenue;
+        self.influenced_order_value += o.influenced_order_value;
+        self.incremental_orders += o.incremental_orders;
+        self.platform_fee_usd += o.platform_fee_usd;
+    }
+}
+
+/// Raw sums of a metric `y` and a second variable `x` over visitors; exact
+/// enough within a shard, turned into [`Moments`] before shards are merged.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Sums {
+    n: u64,
+    sy: f64,
+    syy: f64,
+    sx: f64,
+    sxx: f64,
+    sxy: f64,
+}
+
+impl Sums {
+    #[inline]
+    fn push(&mut self, y: f64, x: f64) {
+        self.n += 1;
+        self.sy += y;
+        self.syy += y * y;
+        self.sx += x;
+        self.sxx += x * x;
+        self.sxy += x * y;
+    }
+
+    fn moments(&self) -> Moments {
+        Moments::from_sums(self.n, self.sy, self.syy, self.sx, self.sxx, self.sxy).unwrap_or_default()
+    }
+}
+
+/// Per-arm sufficient statistics of the per-visitor metrics, index 0 =
+/// control, 1 = treatment.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct VisitorStats {
+    /// Revenue per visitor (`y`) with pre-period revenue (`x`, the CUPED covariate).
+    pub revenue: [Moments; 2],
+    /// Contribution margin (`y`) over sessions (`x`): the ratio metric margin per session.
+    pub margin_per_session: [Moments; 2],
+    /// Revenue (`y`) over sessions (`x`): the ratio metric revenue per session.
+    pub revenue_per_session: [Moments; 2],
+}
+
+impl VisitorStats {
+    fn merge(&mut self, o: &VisitorStats) {
+        for a in 0..2 {
+            self.revenue[a].merge(&o.revenue[a]);
+            self.margin_per_session[a].merge(&o.margin_per_session[a]);
+            self.revenue_per_session[a].merge(&o.revenue_per_session[a]);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct ShardSums {
+    revenue: [Sums; 2],
+    margin: [Sums; 2],
+    revenue_session: [Sums; 2],
+}
+
+impl ShardSums {
+    #[inline]
+    fn push(&mut self, row: &VisitorRow) {
+        let a = (row.arm == Arm::Treatment) as usize;
+        let sessions = row.sessions as f64;
+        self.revenue[a].push(row.revenue, row.pre_revenue);
+        self.margin[a].push(row.margin, sessions);
+        self.revenue_session[a].push(row.revenue, sessions);
+    }
+
+    fn stats(&self) -> VisitorStats {
+        VisitorStats {
+            revenue: self.revenue.map(|s| s.moments()),
+            margin_per_session: self.margin.map(|s| s.moments()),
+            revenue_per_session: self.revenue_session.map(|s| s.moments()),
+        }
+    }
+}
+
+/// One shard's output.
+#[derive(Debug, Clone, Default)]
+pub struct ShardOutput {
+    /// Visitor rows, in id order.
+    pub visitors: Vec<VisitorRow>,
+    /// Session rows (session level only), in visitor then session order.
+    pub sessions: Vec<SessionRow>,
+    /// The shard's totals.
+    pub truth: Truth,
+    stats: ShardSums,
+}
+
+/// The profile turned into sampling tables.
+struct Model {
+    visitors: usize,
+    holdout: f64,
+    seed: u64,
+    salt: u64,
+    cohort_cum: Vec<f64>,
+    cohort_conv: Vec<f64>,
+    cohort_geo_q: Vec<f64>,
+    cohort_geo: Vec<f64>,
+    cohort_pre: Vec<f64>,
+    cohort_price_mu: Vec<f64>,
+    price_sigma: f64,
+    /// `ln A_c` per cohort.
+    cohort_ln_aov: Vec<f64>,
+    /// Squared CV of order value.
+    aov_cv2: f64,
+    /// `ln(1 + cv²/n)` for n = 0..64 (index 0 unused).
+    pre_sigma2: Vec<f64>,
+    surface_cum: Vec<f64>,
+    ctr_control: Vec<f64>,
+    ctr_treatment: Vec<f64>,
+    /// `lift[s][c]`.
+    lift: Vec<Vec<f64>>,
+    /// `flag[s][c]`: probability scale that an order that happens anyway is
+    /// counted as influenced.
+    flag: Vec<Vec<f64>>,
+    conversion_rate: f64,
+    propensity_sd: f64,
+    extra_units: f64,
+    upt: f64,
+    aov_factor: f64,
+    margin_rate: f64,
+    margin_rate_treated: f64,
+    shipping: f64,
+    fee_rate: f64,
+    return_rate: f64,
+    return_cost: f64,
+    fee_per_treated_session: f64,
+    day_cum: Vec<f64>,
+}
+
+fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
+    let w: Vec<f64> = weights.collect();
+    let total: f64 = w.iter().sum();
+    let mut acc = 0.0;
+    let mut out: Vec<f64> = w
+        .iter()
+        .map(|x| {
+            acc += x / total;
+            acc
+        })
+        .collect();
+    if let Some(last) = out.last_mut() {
+        *last = 1.0;
+    }
+    out
+}
+
+/// Index of the category of uniform `u` in a cumulative table: the number
+/// of bounds at or below `u` (branch-free, so the CPU does not mispredict
+/// on random categories).
+#[inline]
+fn pick(cum: &[f64], u: f64) -> usize {
+    let below: usize = cum.iter().map(|&c| (u >= c) as usize).sum();
+    below.min(cum.len() - 1)
+}
+
+/// `k − 1` for `k ~ Geometric(q)` on {1, 2, …}: failures before a success.
+///
+/// `q` is the success probability and `log_1mq = ln(1 − q)`. A uniform
+/// below `q` means no failure (the common case, no logarithm); otherwise,
+/// by memorylessness, one failure plus a fresh geometric from the rescaled
+/// uniform.
+#[inline]
+fn geometric_extra(rng: &mut LiftRng, q: f64, log_1mq: f64) -> u32 {
+    let u: f64 = rng.random();
+    if u < q || log_1mq == f64::NEG_INFINITY {
+        return 0;
+    }
+    let rest = 1.0 - (u - q) / (1.0 - q);
+    // Both logarithms are ≤ 0, so the quotient is ≥ 0 and truncation is floor.
+    1 + (rest.ln() / log_1mq).min(1e6) as u32
+}
+
+/// Poisson draw by inversion (means here are small).
+#[inline]
+fn poisson(rng: &mut LiftRng, lambda: f64) -> u32 {
+    if lambda <= 0.0 {
+        return 0;
+    }
+    let u: f64 = rng.random();
+    let mut p = (-lambda).exp();
+    let mut cdf = p;
+    let mut k = 0u32;
+    while u > cdf && k < 10_000 {
+        k += 1;
+        p *= lambda / k as f64;
+        cdf += p;
+        if p == 0.0 {
+            break;
+        }
+    }
+    k
+}
+
+#[inline]
+fn lognormal(rng: &mut LiftRng, mu: f64, sigma: f64) -> f64 {
+    let z: f64 = StandardNormal.sample(rng);
+    (mu + sigma * z).exp()
+}
+
+impl Model {
+    fn new(p: &StoreProfile, cfg: &SimConfig) -> Result<Self> {
+        p.validate()?;
+        check_open_unit("--holdout", cfg.holdout)?;
+        if cfg.days == 0 {
+            return Err(Error::invalid("--days", 0, "at least 1 day"));
+        }
+        check_positive("sessions per day", p.sessions_per_day())?;
+        let sessions = p.sessions_per_day() * cfg.days as f64;
+        let visitors = (sessions / p.sessions_per_visitor()).round().max(1.0) as usize;
+
+        let share_total: f64 = p.cohorts.iter().map(|c| c.share).sum();
+        let session_w: Vec<f64> = p.cohorts.iter().map(|c| c.share / share_total * c.sessions_per_visitor).collect();
+        let sw_total: f64 = session_w.iter().sum();
+        let conv_norm: f64 =
+            p.cohorts.iter().zip(&session_w).map(|(c, w)| w / sw_total * c.conversion_multiplier).sum();
+        let order_w: Vec<f64> =
+            p.cohorts.iter().zip(&session_w).map(|(c, w)| w / sw_total * c.conversion_multiplier / conv_norm).collect();
+        let aov_norm: f64 = p.cohorts.iter().zip(&order_w).map(|(c, w)| w * c.aov_multiplier).sum();
+
+        // Order value = sum of `1 + Poisson(UPT − 1)` lognormal unit prices;
+        // the unit-price CV is chosen so the order value has the profile's CV.
+        let upt = p.units_per_order;
+        let price_cv2 = (upt * (p.aov_cv * p.aov_cv - (upt - 1.0) / (upt * upt))).max(0.0);
+        let price_sigma = (1.0 + price_cv2).ln().sqrt();
+        let aov_c: Vec<f64> = p.cohorts.iter().map(|c| p.aov_usd * c.aov_multiplier / aov_norm).collect();
+
+        let t = &p.treatment;
+        let ws: Vec<f64> = p.surfaces.iter().map(|s| *t.surface_weights.get(&s.name).unwrap_or(&1.0)).collect();
+        let wc: Vec<f64> = p.cohorts.iter().map(|c| *t.cohort_weights.get(&c.name).unwrap_or(&1.0)).collect();
+        let s_total: f64 = p.surfaces.iter().map(|s| s.share).sum();
+        let ks: f64 = p.surfaces.iter().zip(&ws).map(|(s, w)| s.share / s_total * w).sum();
+        let kc: f64 = order_w.iter().zip(&wc).map(|(a, w)| a * w).sum();
+        let k = ks * kc;
+        let lift: Vec<Vec<f64>> = ws
+            .iter()
+            .map(|s| wc.iter().map(|c| if k > 0.0 { t.conversion_lift * s * c / k } else { 0.0 }).collect())
+            .collect();
+        let kappa = t.cannibalization;
+        let flag = lift.iter().map(|row| row.iter().map(|l| (kappa * l / (1.0 - kappa)).max(0.0)).collect()).collect();
+
+        let mut days_rng = stream(cfg.seed, domain::DAYS, u64::MAX);
+        let mean_w = p.weekday_weights.iter().sum::<f64>() / 7.0;
+        let s2 = (1.0 + p.daily_noise_cv * p.daily_noise_cv).ln();
+        let day_cum = cumulative((0..cfg.days).map(|d| {
+            let z: f64 = StandardNormal.sample(&mut days_rng);
+            p.weekday_weights[d as usize % 7] / mean_w * (s2.sqrt() * z - s2 / 2.0).exp()
+        }));
+        let treated_sessions = sessions * (1.0 - cfg.holdout);
+        let fee_total = p.platform_fee_usd_per_month * cfg.days as f64 / DAYS_PER_MONTH;
+
+        Ok(Self {
+            visitors,
+            holdout: cfg.holdout,
+            seed: cfg.seed,
+            salt: cfg.salt,
+            cohort_cum: cumulative(p.cohorts.iter().map(|c| c.share)),
+            cohort_conv: p.cohorts.iter().map(|c| c.conversion_multiplier / conv_norm).collect(),
+            cohort_geo_q: p.cohorts.iter().map(|c| 1.0 / c.sessions_per_visitor).collect(),
+            cohort_geo: p
+                .cohorts
+                .iter()
+                .map(|c| {
+                    if c.sessions_per_visitor <= 1.0 {
+                        f64::NEG_INFINITY
+                    } else {
+                        (1.0 - 1.0 / c.sessions_per_visitor).ln()
+                    }
+                })
+                .collect(),
+            cohort_pre: p.cohorts.iter().map(|c| c.pre_period_orders).collect(),
+            cohort_price_mu: aov_c.iter().map(|a| (a / upt).ln() - price_sigma * price_sigma / 2.0).collect(),
+            price_sigma,
+            cohort_ln_aov: aov_c.iter().map(|a| a.ln()).collect(),
+            aov_cv2: p.aov_cv * p.aov_cv,
+            pre_sigma2: (0..64).map(|n| (1.0 + p.aov_cv * p.aov_cv / (n.max(1)) as f64).ln()).collect(),
+            surface_cum: cumulative(p.surfaces.iter().map(|s| s.share)),
+            ctr_control: p.surfaces.iter().map(|s| s.ctr).collect(),
+            ctr_treatment: p.surfaces.iter().map(|s| (s.ctr * (1.0 + t.ctr_lift)).min(1.0)).collect(),
+            lift,
+            flag,
+            conversion_rate: p.conversion_rate,
+            propensity_sd: p.propensity_sd,
+            extra_units: upt - 1.0,
+            upt,
+            aov_factor: 1.0 + t.aov_lift,
+            margin_rate: p.gross_margin_rate,
+            margin_rate_treated: p.gross_margin_rate * (1.0 + t.margin_mix_lift),
+            shipping: p.shipping_cost_usd,
+            fee_rate: p.payment_fee_rate,
+            return_rate: p.return_rate,
+            return_cost: p.return_cost_usd,
+            fee_per_treated_session: if treated_sessions > 0.0 { fee_total / treated_sessions } else { 0.0 },
+            day_cum,
+        })
+    }
+
+    /// Lognormal parameters of the value of `n` pre-period orders: one
+    /// lognormal with the mean `n·A_c` and variance `n·(A_c·cv)²` of the sum
+    /// (Fenton–Wilkinson), one draw instead of `n`.
+    #[inline]
+    fn pre_sum_lognormal(&self, c: usize, n: usize) -> (f64, f64) {
+        let s2 = match self.pre_sigma2.get(n) {
+            Some(&s2) => s2,
+            None => (1.0 + self.aov_cv2 / n as f64).ln(),
+        };
+        (self.cohort_ln_aov[c] + (n as f64).ln() - s2 / 2.0, s2.sqrt())
+    }
+
+    fn shards(&self) -> usize {
+        self.visitors.div_ceil(SHARD_VISITORS)
+    }
+
+    fn shard(&self, k: usize, level: Level) -> ShardOutput {
+        let mut rng = stream(self.seed, domain::SIM, k as u64);
+        let mut day_rng = stream(self.seed, domain::DAYS, k as u64);
+        let start = k * SHARD_VISITORS;
+        let end = (start + SHARD_VISITORS).min(self.visitors);
+        let mut out = ShardOutput { visitors: Vec::with_capacity(end - start), ..Default::default() };
+        let sd = self.propensity_sd;
+        for id in start as u64..end as u64 {
+            let c = pick(&self.cohort_cum, rng.random());
+            let z: f64 = StandardNormal.sample(&mut rng);
+            let m = (sd * z - sd * sd / 2.0).exp();
+            let sessions = 1 + geometric_extra(&mut rng, self.cohort_geo_q[c], self.cohort_geo[c]);
+            let mut pre_revenue = 0.0;
+            if self.cohort_pre[c] > 0.0 {
+                let n_pre = 1 + poisson(&mut rng, (self.cohort_pre[c] - 1.0).max(0.0) * m) as usize;
+                let (mu, sigma) = self.pre_sum_lognormal(c, n_pre);
+                pre_revenue = lognormal(&mut rng, mu, sigma);
+            }
+            let arm = assign(self.salt, id, self.holdout);
+            let treated = arm == Arm::Treatment;
+            let p = (self.conversion_rate * self.cohort_conv[c] * m).min(1.0);
+            let mut row = VisitorRow {
+                visitor_id: id,
+                arm,
+                cohort: c as u8,
+                sessions,
+                orders: 0,
+                units: 0,
+                revenue: 0.0,
+                margin: 0.0,
+                pre_revenue,
+                rec_clicks: 0,
+                influenced_orders: 0,
+                incremental_orders: 0,
+                returns: 0,
+            };
+            let totals = if treated { &mut out.truth.treatment } else { &mut out.truth.control };
+            totals.visitors += 1;
+            totals.sessions += sessions as u64;
+            totals.pre_revenue += pre_revenue;
+            if treated {
+                out.truth.counterfactual.visitors += 1;
+                out.truth.counterfactual.sessions += sessions as u64;
+                out.truth.counterfactual.pre_revenue += pre_revenue;
+            }
+            for _ in 0..sessions {
+                let s = pick(&self.surface_cum, rng.random());
+                let u: f64 = rng.random();
+                let p_arm = if treated { (p * (1.0 + self.lift[s][c])).min(1.0) } else { p };
+                let ordered = u < p_arm;
+                let baseline = u < p;
+                let mut session = SessionRow {
+                    visitor_id: id,
+                    day: 0,
+                    arm,
+                    cohort: c as u8,
+                    surface: s as u8,
+                    rec_click: false,
+                    order: ordered,
+                    units: 0,
+                    revenue: 0.0,
+                    margin: if treated { -self.fee_per_treated_session } else { 0.0 },
+                    returned: false,
+                    influenced: false,
+                    incremental: treated && ordered && !baseline,
+                };
+                if !ordered {
+                    let ctr = if treated { self.ctr_treatment[s] } else { self.ctr_control[s] };
+                    session.rec_click = rng.random::<f64>() < ctr;
+                } else {
+                    let units = 1 + poisson(&mut rng, self.extra_units);
+                    let mut value = 0.0;
+                    for _ in 0..units {
+                        value += lognormal(&mut rng, self.cohort_price_mu[c], self.price_sigma);
+                    }
+                    session.rec_click = if !treated {
+                        rng.random::<f64>() < self.ctr_control[s]
+                    } else if session.incremental {
+                        true
+                    } else {
+                        rng.random::<f64>() < self.flag[s][c] * units as f64 / self.upt
+                    };
+                    session.influenced = treated && session.rec_click;
+                    session.returned = rng.random::<f64>() < self.return_rate;
+                    session.units = units;
+                    let base_value = value;
+                    let margin_of = |value: f64, rate: f64| {
+                        if session.returned {
+                            -(self.shipping + self.return_cost)
+                        } else {
+                            value * (rate - self.fee_rate) - self.shipping
+                        }
+                    };
+                    let (value, rate) = if treated {
+                        (base_value * self.aov_factor, self.margin_rate_treated)
+                    } else {
+                        (base_value, self.margin_rate)
+                    };
+                    session.revenue = if session.returned { 0.0 } else { value };
+                    session.margin += margin_of(value, rate);
+                    let totals = if treated { &mut out.truth.treatment } else { &mut out.truth.control };
+                    totals.orders += 1;
+                    totals.units += units as u64;
+                    totals.order_value += value;
+                    if treated && baseline {
+                        let cf = &mut out.truth.counterfactual;
+                        cf.orders += 1;
+                        cf.units += units as u64;
+                        cf.order_value += base_value;
+                        cf.revenue += if session.returned { 0.0 } else { base_value };
+                        cf.margin += margin_of(base_value, self.margin_rate);
+                    }
+                    if session.influenced {
+                        out.truth.influenced_orders += 1;
+                        out.truth.influenced_revenue += session.revenue;
+                        out.truth.influenced_order_value += value;
+                    }
+                    if session.incremental {
+                        out.truth.incremental_orders += 1;
+                    }
+                    row.orders += 1;
+                    row.units += units;
+                    row.returns += session.returned as u32;
+                    row.influenced_orders += session.influenced as u32;
+                    row.incremental_orders += session.incremental as u32;
+                }
+                if treated {
+                    out.truth.platform_fee_usd += self.fee_per_treated_session;
+                }
+                row.rec_clicks += session.rec_click as u32;
+                row.revenue += session.revenue;
+                row.margin += session.margin;
+                if level == Level::Session {
+                    let u: f64 = day_rng.random();
+                    session.day = self.day_cum.partition_point(|&c| c <= u).min(self.day_cum.len() - 1) as u32;
+                    out.sessions.push(session);
+                }
+            }
+            let totals = if treated { &mut out.truth.treatment } else { &mut out.truth.control };
+            totals.revenue += row.revenue;
+            totals.margin += row.margin;
+            totals.rec_clicks += row.rec_clicks as u64;
+            out.stats.push(&row);
+            if level != Level::Aggregate {
+                out.visitors.push(row);
+            }
+        }
+        out
+    }
+}
+
+/// Simulates a holdout test on a store and hands each shard's rows to
+/// `sink`, in visitor order; returns the ground truth and per-arm
+/// statistics.
+///
+/// `progress(done, total)` is called after each batch of shards. Memory is
+/// bounded by a batch of shards (a few per thread), whatever the test size.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for an invalid profile, holdout or duration;
+/// whatever `sink` returns.
+pub fn simulate(
+    profile: &StoreProfile,
+    cfg: &SimConfig,
+    level: Level,
+    progress: &dyn Fn(usize, usize),
+    mut sink: impl FnMut(&ShardOutput) -> Result<()>,
+) -> Result<SimResult> {
+    let model = Model::new(profile, cfg)?;
+    let shards = model.shards();
+    let batch = (rayon::current_num_threads() * 32).max(1);
+    let mut result = SimResult::default();
+    let mut start = 0;
+    while start < shards {
+        let end = (start + batch).min(shards);
+        let outs: Vec<ShardOutput> = (start..end).into_par_iter().map(|k| model.shard(k, level)).collect();
+        for o in &outs {
+            result.truth.merge(&o.truth);
+            result.stats.merge(&o.stats.stats());
+            sink(o)?;
+        }
+        progress(end, shards);
+        start = end;
+    }
+    Ok(result)
+}
+
+/// What [`simulate`] returns: the ground truth and the per-arm statistics
+/// an experiment would analyse.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SimResult {
+    /// Totals, counterfactual and vendor view.
+    pub truth: Truth,
+    /// Per-arm sufficient statistics of per-visitor metrics.
+    pub stats: VisitorStats,
+}
+
+/// Headline figures of one arm.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ArmSummary {
+    /// Visitors.
+    pub visitors: u64,
+    /// Sessions.
+    pub sessions: u64,
+    /// Orders.
+    pub orders: u64,
+    /// Orders per session.
+    pub conversion_rate: f64,
+    /// Gross order value per order, USD.
+    pub aov: f64,
+    /// Units per order.
+    pub upt: f64,
+    /// Revenue (net of returns) per visitor, USD.
+    pub revenue_per_visitor: f64,
+    /// Revenue per session, USD.
+    pub revenue_per_session: f64,
+    /// Contribution margin per session, USD.
+    pub margin_per_session: f64,
+    /// Sessions with a recommendation click, per session.
+    pub ctr: f64,
+}
+
+impl ArmSummary {
+    fn of(t: &ArmTotals) -> Self {
+        let per = |x: f64, n: u64| if n == 0 { f64::NAN } else { x / n as f64 };
+        Self {
+            visitors: t.visitors,
+            sessions: t.sessions,
+            orders: t.orders,
+            conversion_rate: per(t.orders as f64, t.sessions),
+            aov: per(t.order_value, t.orders),
+            upt: per(t.units as f64, t.orders),
+            revenue_per_visitor: per(t.revenue, t.visitors),
+            revenue_per_session: per(t.revenue, t.sessions),
+            margin_per_session: per(t.margin, t.sessions),
+            ctr: per(t.rec_clicks as f64, t.sessions),
+        }
+    }
+}
+
+/// The true effect of the treatment on the treated visitors of this
+/// simulation: actual outcome over the counterfactual on the same draws.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TrueEffect {
+    /// Relative lift in contribution margin per session (platform fee included).
+    pub margin_per_session_lift: f64,
+    /// Relative lift in revenue per visitor.
+    pub revenue_per_visitor_lift: f64,
+    /// Relative lift in revenue per session.
+    pub revenue_per_session_lift: f64,
+    /// Relative lift in conversion per session.
+    pub conversion_lift: f64,
+    /// Relative lift in AOV.
+    pub aov_lift: f64,
+    /// Incremental orders.
+    pub incremental_orders: u64,
+    /// Incremental revenue, USD.
+    pub incremental_revenue_usd: f64,
+    /// Incremental contribution margin, USD, after the platform fee.
+    pub incremental_margin_usd: f64,
+    /// Platform fee charged, USD.
+    pub platform_fee_usd: f64,
+}
+
+/// What a personalization vendor's dashboard would report for the treatment arm.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct VendorDashboard {
+    /// Revenue of "influenced" orders, USD, all claimed as the tool's.
+    pub attributed_revenue_usd: f64,
+    /// Attributed revenue as a share of the treatment arm's revenue.
+    pub attributed_share: f64,
+    /// Influenced orders.
+    pub influenced_orders: u64,
+    /// AOV of influenced orders over AOV of the other orders, minus 1.
+    pub influenced_aov_lift: f64,
+    /// Revenue lift the dashboard implies: attributed / (revenue − attributed).
+    pub implied_revenue_lift: f64,
+    /// Share of influenced orders that would have happened anyway.
+    pub cannibalization: f64,
+    /// Recommendation click-through, treatment over control, minus 1.
+    pub ctr_lift: f64,
+}
+
+/// Summary of a simulated test: inputs, arms, SRM, truth, vendor view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimSummary {
+    /// The store profile simulated.
+    pub store: StoreProfile,
+    /// Test settings.
+    pub config: SimConfig,
+    /// Control arm.
+    pub control: ArmSummary,
+    /// Treatment arm.
+    pub treatment: ArmSummary,
+    /// SRM chi-square of visitor counts against the planned holdout.
+    pub srm_pvalue: f64,
+    /// The truth a holdout should recover.
+    pub truth: TrueEffect,
+    /// What a vendor would report.
+    pub vendor: VendorDashboard,
+}
+
+/// Builds the summary of a finished simulation.
+pub fn summarize(profile: &StoreProfile, cfg: &SimConfig, t: &Truth) -> SimSummary {
+    let (tr, cf) = (&t.treatment, &t.counterfactual);
+    let ratio = |a: f64, b: f64| a / b - 1.0;
+    let per = |x: f64, n: u64| x / n as f64;
+    let non_infl_orders = tr.orders.saturating_sub(t.influenced_orders);
+    let truth = TrueEffect {
+        margin_per_session_lift: ratio(per(tr.margin, tr.sessions), per(cf.margin, cf.sessions)),
+        revenue_per_visitor_lift: ratio(per(tr.revenue, tr.visitors), per(cf.revenue, cf.visitors)),
+        revenue_per_session_lift: ratio(per(tr.revenue, tr.sessions), per(cf.revenue, cf.sessions)),
+        conversion_lift: ratio(tr.orders as f64, cf.orders as f64),
+        aov_lift: ratio(per(tr.order_value, tr.orders), per(cf.order_value, cf.orders)),
+        incremental_orders: t.incremental_orders,
+        incremental_revenue_usd: tr.revenue - cf.revenue,
+        incremental_margin_usd: tr.margin - cf.margin,
+        platform_fee_usd: t.platform_fee_usd,
+    };
+    let vendor = VendorDashboard {
+        attributed_revenue_usd: t.influenced_revenue,
+        attributed_share: t.influenced_revenue / tr.revenue,
+        influenced_orders: t.influenced_orders,
+        influenced_aov_lift: ratio(
+            per(t.influenced_order_value, t.influenced_orders),
+            per(tr.order_value - t.influenced_order_value, non_infl_orders),
+        ),
+        implied_revenue_lift: t.influenced_revenue / (tr.revenue - t.influenced_revenue),
+        cannibalization: 1.0 - t.incremental_orders as f64 / t.influenced_orders as f64,
+        ctr_lift: ratio(per(tr.rec_clicks as f64, tr.sessions), per(t.control.rec_clicks as f64, t.control.sessions)),
+    };
+    let srm_pvalue = stats::srm(&[t.control.visitors, t.treatment.visitors], &[cfg.holdout, 1.0 - cfg.holdout])
+        .map(|r| r.pvalue)
+        .unwrap_or(f64::NAN);
+    SimSummary {
+        store: profile.clone(),
+        config: cfg.clone(),
+        control: ArmSummary::of(&t.control),
+        treatment: ArmSummary::of(tr),
+        srm_pvalue,
+        truth,
+        vendor,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(p: &StoreProfile, cfg: &SimConfig, level: Level) -> (SimResult, Vec<VisitorRow>, Vec<SessionRow>) {
+        let (mut v, mut s) = (Vec::new(), Vec::new());
+        let r = simulate(p, cfg, level, &|_, _| {}, |o| {
+            v.extend_from_slice(&o.visitors);
+            s.extend_from_slice(&o.sessions);
+            Ok(())
+        })
+        .unwrap();
+        (r, v, s)
+    }
+
+    #[track_caller]
+    fn within(what: &str, value: f64, target: f64, se: f64) {
+        assert!((value - target).abs() <= 4.0 * se, "{what}: {value} vs {target} ± 4 × {se}");
+    }
+
+    #[test]
+    fn reproduces_its_parameters() {
+        let mut p = StoreProfile::preset("20m").unwrap();
+        p.treatment.conversion_lift = 0.0;
+        let cfg = SimConfig { days: 30, ..SimConfig::default() };
+        let (r, visitors, _) = run(&p, &cfg, Level::Unit);
+        let t = &r.truth;
+        let n = visitors.len() as f64;
+        let sessions = (t.control.sessions + t.treatment.sessions) as f64;
+        within("sessions", sessions, p.sessions_per_day() * 30.0, 4.0 * sessions.sqrt());
+        within("holdout share", t.control.visitors as f64 / n, 0.1, (0.09 / n).sqrt());
+        for (i, c) in p.cohorts.iter().enumerate() {
+            let k = visitors.iter().filter(|v| v.cohort as usize == i).count() as f64;
+            within(&c.name, k / n, c.share, (c.share * (1.0 - c.share) / n).sqrt());
+        }
+        // Conversion per session, with the visitor as cluster (delta method).
+        let mut conv = Moments::new();
+        visitors.iter().for_each(|v| conv.push_xy(v.orders as f64, v.sessions as f64));
+        let est = stats::ratio_estimate(&conv).unwrap();
+        within("conversion rate", est.mean, p.conversion_rate, est.var_of_mean.sqrt());
+        let orders = (t.control.orders + t.treatment.orders) as f64;
+        let value = t.control.order_value + t.treatment.order_value;
+        within("AOV", value / orders, p.aov_usd, p.aov_usd * p.aov_cv / orders.sqrt());
+        let units = (t.control.units + t.treatment.units) as f64;
+        within("UPT", units / orders, p.units_per_order, (p.units_per_order - 1.0).sqrt() / orders.sqrt());
+        // The pre-period covariate is correlated with in-test revenue; more
+        // spread in propensity, more correlation.
+        let rho = |sd: f64| {
+            let q = StoreProfile { propensity_sd: sd, ..p.clone() };
+            let (r, ..) = run(&q, &cfg, Level::Aggregate);
+            let mut m = r.stats.revenue[0];
+            m.merge(&r.stats.revenue[1]);
+            m.corr_xy()
+        };
+        let (low, mid, high) = (rho(0.5), rho(1.0), rho(1.5));
+        assert!(0.0 < low && low < mid && mid < high, "{low} {mid} {high}");
+        assert!((0.1..0.5).contains(&mid), "default correlation {mid}");
+    }
+
+    #[test]
+    fn same_seed_same_rows_whatever_the_threads_and_units_sum_sessions() {
+        let p = StoreProfile::preset("1.5m").unwrap();
+        let cfg = SimConfig { days: 20, ..SimConfig::default() };
+        let on = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| run(&p, &cfg, Level::Session))
+        };
+        let (r1, v1, s1) = on(1);
+        let (r2, v2, s2) = on(3);
+        assert_eq!((r1, &v1, &s1), (r2, &v2, &s2));
+        let (_, units, _) = run(&p, &cfg, Level::Unit);
+        assert_eq!(units, v1);
+        // Unit rows are the per-visitor totals of the session rows.
+        let mut i = 0;
+        for v in &units {
+            let own: Vec<&SessionRow> = s1[i..i + v.sessions as usize].iter().collect();
+            assert!(own.iter().all(|s| s.visitor_id == v.visitor_id && s.arm == v.arm));
+            assert_eq!(own.iter().filter(|s| s.order).count() as u32, v.orders);
+            let revenue: f64 = own.iter().map(|s| s.revenue).sum();
+            assert!((revenue - v.revenue).abs() < 1e-9);
+            assert!(own.iter().all(|s| s.day < 20));
+            i += v.sessions as usize;
+        }
+        assert_eq!(i, s1.len());
+    }
+
+    #[test]
+    fn vendor_attribution_exceeds_the_truth_by_the_cannibalization() {
+        let mut p = StoreProfile::preset("100m").unwrap();
+        p.treatment.conversion_lift = 0.03;
+        p.treatment.cannibalization = 0.6;
+        let cfg = SimConfig { days: 14, ..SimConfig::default() };
+        let (r, ..) = run(&p, &cfg, Level::Aggregate);
+        let s = summarize(&p, &cfg, &r.truth);
+        let n = s.vendor.influenced_orders as f64;
+        within("cannibalization", s.vendor.cannibalization, 0.6, (0.24 / n).sqrt());
+        within("conversion lift", s.truth.conversion_lift, 0.03, 0.03 / (s.truth.incremental_orders as f64).sqrt());
+        assert!(s.vendor.attributed_revenue_usd > 2.0 * s.truth.incremental_revenue_usd);
+        assert!(s.vendor.implied_revenue_lift > 2.0 * s.truth.revenue_per_visitor_lift);
+        // Larger baskets click recommendations more: influenced orders look bigger.
+        assert!(s.vendor.influenced_aov_lift > 0.05, "{}", s.vendor.influenced_aov_lift);
+        assert!(s.truth.aov_lift.abs() < 0.01);
+        assert!(s.srm_pvalue > 1e-3);
+    }
+
+    #[test]
+    fn platform_fee_is_charged_to_the_treatment_margin() {
+        let mut p = StoreProfile::preset("5m").unwrap();
+        let cfg = SimConfig { days: 30, ..SimConfig::default() };
+        let (free, ..) = run(&p, &cfg, Level::Aggregate);
+        p.platform_fee_usd_per_month = 3_000.0;
+        let (paid, ..) = run(&p, &cfg, Level::Aggregate);
+        let fee = paid.truth.platform_fee_usd;
+        // Spread per expected treated session: the total is within sampling error of 30 days' fee.
+        within("fee", fee, 3_000.0 * 30.0 / DAYS_PER_MONTH, 3_000.0 * 0.05);
+        let drop = free.truth.treatment.margin - paid.truth.treatment.margin;
+        assert!((drop - fee).abs() < 1e-6 * fee);
+        assert_eq!(free.truth.counterfactual, paid.truth.counterfactual);
+        let s = summarize(&p, &cfg, &paid.truth);
+        assert!(s.truth.incremental_margin_usd < summarize(&p, &cfg, &free.truth).truth.incremental_margin_usd);
+    }
+
+    #[test]
+    fn bad_settings_are_rejected() {
+        let p = StoreProfile::default();
+        let sim = |cfg: SimConfig| simulate(&p, &cfg, Level::Aggregate, &|_, _| {}, |_| Ok(()));
+        assert!(sim(SimConfig { holdout: 0.0, ..SimConfig::default() }).is_err());
+        assert!(sim(SimConfig { days: 0, ..SimConfig::default() }).is_err());
+        let mut q = StoreProfile::default();
+        q.treatment.cannibalization = 1.0;
+        assert!(simulate(&q, &SimConfig::default(), Level::Aggregate, &|_, _| {}, |_| Ok(())).is_err());
+    }
+}
