@@ -11,6 +11,8 @@
 //!   SRM, power and MDE, all on mergeable sufficient statistics.
 //! - [`experiment`] analyses one experiment: metrics × arms × segments.
 //! - [`plan`] turns a store's traffic into MDE per duration and a verdict.
+//! - [`store`] and [`sim`] describe and simulate a store under a holdout;
+//!   [`montecarlo`] runs many simulated tests for power.
 //! - [`report`] renders results as a text table, JSON or CSV.
 //!
 //! ```
@@ -29,6 +31,7 @@ pub mod assign;
 pub mod error;
 pub mod experiment;
 pub mod io;
+pub mod montecarlo;
 pub mod plan;
 pub mod report;
 pub mod rng;

@@ -327,6 +327,44 @@ fn simulate_profiles_presets_and_session_level() {
 }
 
 #[test]
+fn power_reports_simulated_and_analytic_power_reproducibly() {
+    let run = |threads: &str| {
+        liftlab()
+            .args([
+                "--threads",
+                threads,
+                "power",
+                "--store",
+                "5m",
+                "--days",
+                "7",
+                "--replicates",
+                "40",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    let p: Value = serde_json::from_slice(&one).unwrap();
+    let metrics = p["metrics"].as_array().unwrap();
+    assert_eq!(metrics.len(), 4);
+    for key in ["power", "power_se", "analytic_power", "aa_false_positive_rate", "coverage", "bias", "true_lift"] {
+        assert!(metrics.iter().all(|m| m[key].is_number()), "{key}");
+    }
+    liftlab()
+        .args(["power", "--store", "0.5m", "--days", "7", "--replicates", "20"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("A/A false pos."));
+    fails_with(&["power", "--replicates", "3"], &["--replicates"]);
+    fails_with(&["power", "--holdout", "2"], &["--holdout"]);
+}
+
+#[test]
 fn booleans_crlf_and_quotes_are_read() {
     let f = csv_file(
         "arm,note,bought\r\nA,\"x, y\",True\r\nA,z,False\r\nA,z,false\r\nB,\"q\",true\r\nB,z,TRUE\r\nB,z,False\r\n",

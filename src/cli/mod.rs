@@ -4,6 +4,7 @@
 
 mod analyze;
 mod plan;
+mod power;
 mod simulate;
 
 use std::io::Write;
@@ -31,8 +32,12 @@ enum Command {
     /// Power and minimum detectable effect of a holdout test, per duration,
     /// and the days needed to detect a target lift.
     Plan(plan::PlanArgs),
-    /// Generate a synthetic unit-level holdout test as CSV.
+    /// Simulate a store under a randomized holdout: data as CSV, ground truth
+    /// and what a vendor dashboard would claim.
     Simulate(simulate::SimulateArgs),
+    /// Monte Carlo power: simulate many holdout tests of a store, with their
+    /// A/A twins, and report power, false-positive rate, coverage and bias.
+    Power(power::PowerArgs),
 }
 
 /// Output format flag shared by the subcommands.
@@ -57,6 +62,7 @@ pub fn run() -> Result<()> {
         Command::Analyze(args) => analyze::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Power(args) => power::run(args),
     }
 }
 

@@ -159,6 +159,46 @@ pub fn plan_csv(p: &Plan) -> csv::Result<String> {
     )
 }
 
+/// Columns of the Monte Carlo power CSV, in order.
+pub const POWER_COLUMNS: &[&str] = &[
+    "metric",
+    "true_lift",
+    "power",
+    "power_se",
+    "analytic_power",
+    "aa_false_positive_rate",
+    "aa_false_positive_rate_se",
+    "coverage",
+    "coverage_se",
+    "bias",
+    "bias_se",
+];
+
+/// A Monte Carlo power report as CSV text ([`POWER_COLUMNS`]).
+///
+/// # Errors
+/// Only if the CSV writer fails.
+pub fn power_csv(p: &crate::montecarlo::PowerReport) -> csv::Result<String> {
+    write_rows(
+        POWER_COLUMNS,
+        p.metrics.iter().map(|m| {
+            vec![
+                m.metric.clone(),
+                num(m.true_lift),
+                num(m.power),
+                num(m.power_se),
+                num(m.analytic_power),
+                num(m.aa_false_positive_rate),
+                num(m.aa_false_positive_rate_se),
+                num(m.coverage),
+                num(m.coverage_se),
+                num(m.bias),
+                num(m.bias_se),
+            ]
+        }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -366,3 +366,49 @@ pub fn simulation_table(s: &crate::sim::SimSummary) -> String {
     let _ = writeln!(out, "  {:<36}{:>10}", "recommendation CTR lift", pct(v.ctr_lift));
     out
 }
+
+/// A Monte Carlo power report as text: one row per metric, each share with
+/// its Monte Carlo standard error.
+pub fn power_table(p: &crate::montecarlo::PowerReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "liftlab power: store {} ({}/year), {} days, {} holdout, true conversion lift {}, {} simulated tests + {} A/A, alpha {}",
+        p.store,
+        usd(p.annual_revenue_usd).trim_end_matches(".00"),
+        p.sim.days,
+        pct_short(p.sim.holdout),
+        pct(p.lift),
+        count(p.config.replicates as f64),
+        count(p.config.replicates as f64),
+        p.config.alpha
+    );
+    let _ = writeln!(out);
+    let pm = |x: f64, se: f64| format!("{} ± {}", pct_unsigned(x), pct_unsigned(se));
+    let _ = writeln!(
+        out,
+        "{:<32} {:>10} {:>16} {:>9} {:>16} {:>16} {:>20}",
+        "metric (method)", "true lift", "power (sim)", "analytic", "A/A false pos.", "CI coverage", "bias (rel. lift)"
+    );
+    for m in &p.metrics {
+        let _ = writeln!(
+            out,
+            "{:<32} {:>10} {:>16} {:>9} {:>16} {:>16} {:>20}",
+            m.metric,
+            pct(m.true_lift),
+            pm(m.power, m.power_se),
+            pct_unsigned(m.analytic_power),
+            pm(m.aa_false_positive_rate, m.aa_false_positive_rate_se),
+            pm(m.coverage, m.coverage_se),
+            format!("{} ± {}", pct(m.bias), pct_unsigned(m.bias_se))
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "power: share of tests significant in the right direction; analytic: normal approximation with the standard \
+         error the A/A tests measured; A/A false positives should be within about 2 MC SE of alpha; coverage: share \
+         of relative-lift CIs containing the realized true lift (± is the Monte Carlo standard error)."
+    );
+    out
+}

@@ -257,6 +257,8 @@ pub struct VisitorStats {
     pub margin_per_session: [Moments; 2],
     /// Revenue (`y`) over sessions (`x`): the ratio metric revenue per session.
     pub revenue_per_session: [Moments; 2],
+    /// Orders (`y`) over sessions (`x`): conversion per session.
+    pub orders_per_session: [Moments; 2],
 }
 
 impl VisitorStats {
@@ -265,6 +267,7 @@ impl VisitorStats {
             self.revenue[a].merge(&o.revenue[a]);
             self.margin_per_session[a].merge(&o.margin_per_session[a]);
             self.revenue_per_session[a].merge(&o.revenue_per_session[a]);
+            self.orders_per_session[a].merge(&o.orders_per_session[a]);
         }
     }
 }
@@ -274,6 +277,7 @@ struct ShardSums {
     revenue: [Sums; 2],
     margin: [Sums; 2],
     revenue_session: [Sums; 2],
+    orders: [Sums; 2],
 }
 
 impl ShardSums {
@@ -284,6 +288,7 @@ impl ShardSums {
         self.revenue[a].push(row.revenue, row.pre_revenue);
         self.margin[a].push(row.margin, sessions);
         self.revenue_session[a].push(row.revenue, sessions);
+        self.orders[a].push(row.orders as f64, sessions);
     }
 
     fn stats(&self) -> VisitorStats {
@@ -291,6 +296,7 @@ impl ShardSums {
             revenue: self.revenue.map(|s| s.moments()),
             margin_per_session: self.margin.map(|s| s.moments()),
             revenue_per_session: self.revenue_session.map(|s| s.moments()),
+            orders_per_session: self.orders.map(|s| s.moments()),
         }
     }
 }

@@ -1,0 +1,268 @@
+//! Monte Carlo power: simulate many holdout tests of a store and count how
+//! often the analysis sees the effect.
+//!
+//! Replicate `r` simulates the store with the configured lift (A/B) and,
+//! on the same random draws with no lift (A/A), analyses both with the same
+//! code as `analyze` (Welch, delta method for ratio metrics, CUPED), and
+//! records significance, interval coverage of the realized true lift and the
+//! estimate. Replicate `r` is seeded from `(seed, r)`, so results are
+//! bit-identical whatever the number of threads.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::{Error, Result, check_open_unit};
+use crate::rng::splitmix64;
+use crate::sim::{Level, SimConfig, SimResult, simulate, summarize};
+use crate::stats::{self, ArmEstimate, Moments};
+use crate::store::StoreProfile;
+
+/// The metrics whose power is simulated.
+pub const METRICS: [&str; 4] = [
+    "margin per session (delta)",
+    "revenue per visitor (Welch)",
+    "revenue per visitor (CUPED)",
+    "conversion per session (delta)",
+];
+
+/// Settings of a Monte Carlo power run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PowerConfig {
+    /// Simulated tests per scenario (K).
+    pub replicates: usize,
+    /// Significance level α (two-sided).
+    pub alpha: f64,
+    /// Seed; replicate `r` uses a seed derived from `(seed, r)`.
+    pub seed: u64,
+}
+
+/// Simulated operating characteristics of one metric, each share with its
+/// Monte Carlo standard error `√(p(1 − p)/K)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricPower {
+    /// Metric and method.
+    pub metric: String,
+    /// Mean realized true relative lift over replicates.
+    pub true_lift: f64,
+    /// Share of A/B tests significant in the right direction.
+    pub power: f64,
+    /// Monte Carlo SE of `power`.
+    pub power_se: f64,
+    /// Share of A/A tests significant (target: α).
+    pub aa_false_positive_rate: f64,
+    /// Monte Carlo SE of the false-positive rate.
+    pub aa_false_positive_rate_se: f64,
+    /// Share of A/B relative-lift CIs that contain the realized true lift.
+    pub coverage: f64,
+    /// Monte Carlo SE of `coverage`.
+    pub coverage_se: f64,
+    /// Mean of (estimated − true) relative lift.
+    pub bias: f64,
+    /// Monte Carlo SE of `bias` (sd / √K).
+    pub bias_se: f64,
+    /// Normal-approximation power for the same true effect, with the
+    /// standard error the A/A replicates measured (root mean square).
+    pub analytic_power: f64,
+}
+
+/// A Monte Carlo power report for one store, duration, holdout and lift.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PowerReport {
+    /// Store simulated (name).
+    pub store: String,
+    /// Annual revenue, USD.
+    pub annual_revenue_usd: f64,
+    /// Test settings (seed is the base seed).
+    pub sim: SimConfig,
+    /// Configured conversion lift.
+    pub lift: f64,
+    /// Run settings.
+    pub config: PowerConfig,
+    /// One row per metric.
+    pub metrics: Vec<MetricPower>,
+}
+
+/// One replicate's outcome per metric: (significant & right sign in A/B,
+/// significant in A/A, CI covers truth, estimate − truth, truth, A/A SE of
+/// the relative lift, absolute effect SE).
+#[derive(Debug, Clone, Copy, Default)]
+struct Outcome {
+    hit: bool,
+    aa_reject: bool,
+    covers: bool,
+    error: f64,
+    truth: f64,
+    aa_se: f64,
+}
+
+fn estimates(result: &SimResult, metric: usize) -> Result<(Moments, Moments, bool)> {
+    let s = &result.stats;
+    let (pair, ratio) = match metric {
+        0 => (s.margin_per_session, true),
+        1 | 2 => (s.revenue, false),
+        _ => (s.orders_per_session, true),
+    };
+    Ok((pair[0], pair[1], ratio))
+}
+
+fn arm_estimates(c: &Moments, t: &Moments, ratio: bool) -> Result<(ArmEstimate, ArmEstimate)> {
+    if ratio { Ok((stats::ratio_estimate(c)?, stats::ratio_estimate(t)?)) } else { Ok((c.estimate(), t.estimate())) }
+}
+
+/// Relative lift with CI and p-value of one metric in one simulated test.
+fn test(result: &SimResult, metric: usize, alpha: f64) -> Result<(f64, f64, f64, f64, f64)> {
+    let (c, t, ratio) = estimates(result, metric)?;
+    if metric == 2 {
+        let cu = stats::cuped(&c, &t, alpha)?;
+        let r = cu.relative;
+        return Ok((
+            r.rel_effect_size,
+            r.rel_effect_size_ci_lower,
+            r.rel_effect_size_ci_upper,
+            cu.welch.pvalue,
+            r.rel_effect_size_se,
+        ));
+    }
+    let (ec, et) = arm_estimates(&c, &t, ratio)?;
+    let w = stats::welch(&ec, &et, alpha)?;
+    let r = stats::relative_lift(&ec, &et, alpha)?;
+    Ok((r.rel_effect_size, r.rel_effect_size_ci_lower, r.rel_effect_size_ci_upper, w.pvalue, r.rel_effect_size_se))
+}
+
+fn replicate_seed(seed: u64, r: u64) -> u64 {
+    let mut s = seed ^ r.wrapping_mul(0xA076_1D64_78BD_642F);
+    splitmix64(&mut s)
+}
+
+/// Runs `config.replicates` A/B and A/A tests and summarizes them.
+///
+/// `progress(done, total)` is called as replicates finish (from worker
+/// threads, in any order).
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for fewer than 10 replicates, α outside (0, 1)
+/// or an invalid profile; [`Error::Degenerate`] if a simulated arm has no
+/// orders at all (a store too small for the duration).
+pub fn monte_carlo_power(
+    profile: &StoreProfile,
+    sim: &SimConfig,
+    lift: f64,
+    config: &PowerConfig,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<PowerReport> {
+    check_open_unit("--alpha", config.alpha)?;
+    if config.replicates < 10 {
+        return Err(Error::invalid("--replicates", config.replicates, "at least 10 simulated tests"));
+    }
+    let mut ab = profile.clone();
+    ab.treatment.conversion_lift = lift;
+    ab.validate()?;
+    let mut aa = ab.clone();
+    aa.treatment.conversion_lift = 0.0;
+    aa.treatment.aov_lift = 0.0;
+    aa.treatment.margin_mix_lift = 0.0;
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let k = config.replicates;
+    let outcomes: Vec<[Outcome; 4]> = (0..k as u64)
+        .into_par_iter()
+        .map(|r| -> Result<[Outcome; 4]> {
+            let cfg = SimConfig { seed: replicate_seed(sim.seed, r), salt: replicate_seed(sim.salt, r), ..sim.clone() };
+            let run = |p: &StoreProfile| simulate(p, &cfg, Level::Aggregate, &|_, _| {}, |_| Ok(()));
+            let (res_ab, res_aa) = (run(&ab)?, run(&aa)?);
+            let truth = summarize(&ab, &cfg, &res_ab.truth).truth;
+            let mut out = [Outcome::default(); 4];
+            for (m, o) in out.iter_mut().enumerate() {
+                let true_lift = match m {
+                    0 => truth.margin_per_session_lift,
+                    1 | 2 => truth.revenue_per_visitor_lift,
+                    _ => truth.conversion_lift,
+                };
+                let (est, lo, hi, p, _) = test(&res_ab, m, config.alpha)?;
+                let (_, _, _, p_aa, se_aa) = test(&res_aa, m, config.alpha)?;
+                *o = Outcome {
+                    hit: p < config.alpha && est.signum() == lift.signum() && lift != 0.0,
+                    aa_reject: p_aa < config.alpha,
+                    covers: lo <= true_lift && true_lift <= hi,
+                    error: est - true_lift,
+                    truth: true_lift,
+                    aa_se: se_aa,
+                };
+            }
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(n, k);
+            Ok(out)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let kf = k as f64;
+    let z = stats::dist::normal_quantile(1.0 - config.alpha / 2.0);
+    let metrics = METRICS
+        .iter()
+        .enumerate()
+        .map(|(m, name)| {
+            let col: Vec<Outcome> = outcomes.iter().map(|o| o[m]).collect();
+            let share = |f: &dyn Fn(&Outcome) -> bool| col.iter().filter(|o| f(o)).count() as f64 / kf;
+            let se_of = |p: f64| (p * (1.0 - p) / kf).sqrt();
+            let (power, fpr, coverage) = (share(&|o| o.hit), share(&|o| o.aa_reject), share(&|o| o.covers));
+            let mean_err = col.iter().map(|o| o.error).sum::<f64>() / kf;
+            let sd_err = (col.iter().map(|o| (o.error - mean_err).powi(2)).sum::<f64>() / (kf - 1.0)).sqrt();
+            let true_lift = col.iter().map(|o| o.truth).sum::<f64>() / kf;
+            let rms_se = (col.iter().map(|o| o.aa_se * o.aa_se).sum::<f64>() / kf).sqrt();
+            let k_eff = true_lift.abs() / rms_se;
+            let analytic = stats::dist::normal_cdf(k_eff - z) + stats::dist::normal_cdf(-k_eff - z);
+            MetricPower {
+                metric: name.to_string(),
+                true_lift,
+                power,
+                power_se: se_of(power),
+                aa_false_positive_rate: fpr,
+                aa_false_positive_rate_se: se_of(fpr),
+                coverage,
+                coverage_se: se_of(coverage),
+                bias: mean_err,
+                bias_se: sd_err / kf.sqrt(),
+                analytic_power: analytic,
+            }
+        })
+        .collect();
+    Ok(PowerReport {
+        store: profile.name.clone(),
+        annual_revenue_usd: profile.annual_revenue_usd,
+        sim: sim.clone(),
+        lift,
+        config: config.clone(),
+        metrics,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(lift: f64, k: usize) -> PowerReport {
+        let p = StoreProfile::preset("20m").unwrap();
+        let sim = SimConfig { days: 7, holdout: 0.5, seed: 4, salt: 1 };
+        monte_carlo_power(&p, &sim, lift, &PowerConfig { replicates: k, alpha: 0.05, seed: 4 }, &|_, _| {}).unwrap()
+    }
+
+    #[test]
+    fn power_rises_with_the_lift_and_aa_stays_near_alpha() {
+        let (small, big) = (run(0.02, 120), run(0.20, 120));
+        for (s, b) in small.metrics.iter().zip(&big.metrics) {
+            assert!(b.power > s.power, "{}: {} vs {}", s.metric, b.power, s.power);
+            // 120 A/A tests: MC SE ≈ 2%; allow 4 SE.
+            assert!(s.aa_false_positive_rate < 0.05 + 4.0 * 0.02, "{}: {}", s.metric, s.aa_false_positive_rate);
+        }
+        let conv = &big.metrics[3];
+        assert!(conv.power > 0.9 && conv.analytic_power > 0.9, "{conv:?}");
+        assert!((conv.true_lift - 0.20).abs() < 0.03);
+    }
+
+    #[test]
+    fn same_seed_same_report_whatever_the_threads_and_bad_settings_fail() {
+        let on = |t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| run(0.05, 20));
+        assert_eq!(on(1), on(3));
+        let p = StoreProfile::default();
+        let cfg = PowerConfig { replicates: 5, alpha: 0.05, seed: 1 };
+        assert!(monte_carlo_power(&p, &SimConfig::default(), 0.03, &cfg, &|_, _| {}).is_err());
+    }
+}
