@@ -357,7 +357,10 @@ fn compare(
                 Some(x) => mom.push_xy(y[i], x[i]),
                 None => mom.push(y[i]),
             }
-            rows.push(i);
+            // Raw rows are only needed for the bootstrap.
+            if config.bootstrap > 0 {
+                rows.push(i);
+            }
         }
         (mom, rows)
     };

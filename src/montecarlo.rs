@@ -137,8 +137,28 @@ fn replicate_seed(seed: u64, r: u64) -> u64 {
 
 /// Runs `config.replicates` A/B and A/A tests and summarizes them.
 ///
+/// # Formula
+/// Over `K` replicates, with `L_r` the realized true relative lift of
+/// replicate `r` (treated visitors against themselves untreated) and
+/// `L̂_r`, `[lo_r, hi_r]`, `p_r` the analysis' estimate, CI and p-value:
+/// ```text
+/// power    = #{p_r < α and sign(L̂_r) = sign(lift)} / K
+/// FPR      = #{p_r(A/A) < α} / K
+/// coverage = #{lo_r ≤ L_r ≤ hi_r} / K
+/// bias     = mean(L̂_r − L_r)
+/// MC SE    = √(p(1 − p)/K) for shares, sd(L̂_r − L_r)/√K for the bias
+/// analytic = Φ(k − z) + Φ(−k − z),  k = |mean L_r| / RMS(SE_r(A/A)),  z = z_{1−α/2}
+/// ```
+/// Units: all lifts and shares are fractions.
+///
 /// `progress(done, total)` is called as replicates finish (from worker
 /// threads, in any order).
+///
+/// # References
+/// Kohavi, Tang & Xu (2020), *Trustworthy Online Controlled Experiments*,
+/// ch. 19 (A/A tests); Morris, White & Crowther (2019), "Using simulation
+/// studies to evaluate statistical methods", *Statistics in Medicine* 38
+/// (Monte Carlo standard errors).
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for fewer than 10 replicates, α outside (0, 1)

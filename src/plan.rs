@@ -4,21 +4,12 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result, check_non_negative, check_open_unit, check_positive};
+use crate::report::format::{days as fmt_days, pct_short};
 use crate::stats::{self, Moments};
+use crate::store::{DAYS_PER_YEAR, StoreProfile};
 
 /// The standard measurement window, in days, that verdicts refer to.
 pub const STANDARD_WINDOW_DAYS: f64 = 30.0;
-
-/// Days per year used to turn annual figures into daily traffic.
-pub const DAYS_PER_YEAR: f64 = 365.0;
-
-/// The embedded default store: $1.5M a year, AOV $80 (CV 1), 2.5% conversion.
-///
-/// Sources (see DESIGN.md, "The store model"): 2–3% session conversion is the
-/// widely quoted industry average; a lognormal order value with mean ≈ $80
-/// and CV ≈ 1 is typical of a direct-to-consumer store.
-pub const DEFAULT_STORE: StoreEconomics =
-    StoreEconomics { annual_revenue_usd: 1_500_000.0, aov_usd: 80.0, aov_cv: 1.0, conversion_rate: 0.025 };
 
 /// A store's economics, from which traffic and revenue per visitor follow.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -31,6 +22,26 @@ pub struct StoreEconomics {
     pub aov_cv: f64,
     /// Share of visitors (sessions) that order, a fraction.
     pub conversion_rate: f64,
+}
+
+impl StoreEconomics {
+    /// The embedded default store: the economics of [`StoreProfile::default`]
+    /// ($1.5M a year, AOV $80 with CV 1, 2.5% session conversion; sources
+    /// in [`crate::store`]).
+    pub fn default_store() -> Self {
+        Self::from(&StoreProfile::default())
+    }
+}
+
+impl From<&StoreProfile> for StoreEconomics {
+    fn from(p: &StoreProfile) -> Self {
+        Self {
+            annual_revenue_usd: p.annual_revenue_usd,
+            aov_usd: p.aov_usd,
+            aov_cv: p.aov_cv,
+            conversion_rate: p.conversion_rate,
+        }
+    }
 }
 
 /// Where the traffic figures came from.
@@ -107,27 +118,18 @@ impl Traffic {
     /// with a covariate, the CUPED variance reduction is the squared
     /// correlation `ρ²` measured there.
     ///
+    /// # Formula
+    /// `mean = ȳ`, `σ = s_y` (`ddof = 1`), `ρ² = corr(y, x)²`.
+    ///
     /// # Errors
     /// [`Error::EmptyArm`] with fewer than 2 units; [`Error::Degenerate`] if
     /// the metric has zero variance or a non-positive mean.
     pub fn from_data(moments: &Moments, daily_units: f64, source: TrafficSource, with_covariate: bool) -> Result<Self> {
-        check_positive("--daily-units", daily_units)?;
-        if moments.n() < 2 {
-            return Err(Error::EmptyArm { arm: "calibration rows".into(), segment: None, n: moments.n() });
-        }
-        let (mean, sd) = (moments.mean(), moments.var().sqrt());
-        if !(sd > 0.0) || !(mean > 0.0) {
-            return Err(Error::Degenerate {
-                metric: "plan --from".into(),
-                message: format!("the metric has mean {mean} and sd {sd}; planning needs a positive mean and sd"),
-            });
-        }
+        Self::check_calibration(moments, daily_units)?;
         let cuped_r2 = with_covariate.then(|| moments.corr_xy().powi(2)).filter(|r| r.is_finite());
-        Ok(Self { daily_units, mean, sd, cuped_r2, source })
+        Self::calibrated(daily_units, moments.mean(), moments.var().sqrt(), cuped_r2, source)
     }
-}
 
-impl Traffic {
     /// Traffic calibrated for a ratio metric `Σy/Σx` per randomized unit
     /// (e.g. margin per session, the visitor being the unit). `moments`
     /// holds the numerator as the metric and the denominator as the
@@ -142,19 +144,27 @@ impl Traffic {
     /// As [`Traffic::from_data`]; [`Error::Degenerate`] for a zero mean
     /// denominator.
     pub fn from_ratio_data(moments: &Moments, daily_units: f64, source: TrafficSource) -> Result<Self> {
+        Self::check_calibration(moments, daily_units)?;
+        let est = stats::ratio_estimate(moments)?;
+        Self::calibrated(daily_units, est.mean, (est.var_of_mean * est.n).sqrt(), None, source)
+    }
+
+    fn check_calibration(moments: &Moments, daily_units: f64) -> Result<()> {
         check_positive("--daily-units", daily_units)?;
         if moments.n() < 2 {
             return Err(Error::EmptyArm { arm: "calibration rows".into(), segment: None, n: moments.n() });
         }
-        let est = stats::ratio_estimate(moments)?;
-        let sd = (est.var_of_mean * est.n).sqrt();
-        if !(sd > 0.0) || !(est.mean > 0.0) {
+        Ok(())
+    }
+
+    fn calibrated(daily_units: f64, mean: f64, sd: f64, cuped_r2: Option<f64>, source: TrafficSource) -> Result<Self> {
+        if !(sd > 0.0) || !(mean > 0.0) {
             return Err(Error::Degenerate {
                 metric: "plan --from".into(),
-                message: format!("the ratio metric has mean {} and sd {sd}; planning needs both positive", est.mean),
+                message: format!("the metric has mean {mean} and sd {sd}; planning needs a positive mean and sd"),
             });
         }
-        Ok(Self { daily_units, mean: est.mean, sd, cuped_r2: None, source })
+        Ok(Self { daily_units, mean, sd, cuped_r2, source })
     }
 }
 
@@ -338,16 +348,16 @@ fn verdict(config: &PlanConfig, rows: &[PlanRow], days: Option<f64>, days_cuped:
     let Some(lift) = config.target_lift else {
         let last = rows.last().expect("at least one duration");
         return format!(
-            "in {} days the smallest detectable lift is {} ({}% power)",
+            "in {} days the smallest detectable lift is {} ({} power)",
             fmt_days(last.days),
-            fmt_pct(last.rel_mde),
-            fmt_num(config.power * 100.0)
+            pct_short(last.rel_mde),
+            pct_short(config.power)
         );
     };
     let days = days.expect("target lift given");
     let cuped = days_cuped.map(|d| format!(" (with CUPED: {} days)", fmt_days(d))).unwrap_or_default();
     let best = days_cuped.unwrap_or(days).min(days);
-    let lift = fmt_pct(lift);
+    let lift = pct_short(lift);
     let window = STANDARD_WINDOW_DAYS.max(longest);
     if best <= STANDARD_WINDOW_DAYS {
         format!(
@@ -371,47 +381,13 @@ fn verdict(config: &PlanConfig, rows: &[PlanRow], days: Option<f64>, days_cuped:
     }
 }
 
-/// Formats a number of days with thousands separators (e.g. `3,725`).
-pub fn fmt_days(d: f64) -> String {
-    if d.fract() == 0.0 && d.abs() < 1e15 { group_thousands(d as i64) } else { format!("{d:.1}") }
-}
-
-/// Formats a fraction as a percentage with sensible precision (`0.031` → `3.1%`).
-pub fn fmt_pct(x: f64) -> String {
-    let p = x * 100.0;
-    if p.abs() >= 100.0 {
-        format!("{p:.0}%")
-    } else if p.abs() >= 10.0 {
-        format!("{p:.1}%")
-    } else {
-        format!("{p:.2}%").replace(".00%", "%")
-    }
-}
-
-fn fmt_num(x: f64) -> String {
-    if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x}") }
-}
-
-/// Groups an integer's digits by thousands (`1234567` → `1,234,567`).
-pub fn group_thousands(v: i64) -> String {
-    let digits = v.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if v < 0 { format!("-{out}") } else { out }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn default_store_traffic() {
-        let t = Traffic::from_economics(DEFAULT_STORE).unwrap();
+        let t = Traffic::from_economics(StoreEconomics::default_store()).unwrap();
         assert!((t.daily_units - 750_000.0 / 365.0).abs() < 1e-9);
         assert!((t.mean - 2.0).abs() < 1e-12);
         let p = plan(&t, &PlanConfig::default()).unwrap();
@@ -442,13 +418,5 @@ mod tests {
             assert!(plan(&t, &cfg).is_err());
         }
         assert!(Traffic::direct(-5.0, 1.0, 1.0).is_err());
-    }
-
-    #[test]
-    fn formatting() {
-        assert_eq!(group_thousands(1_234_567), "1,234,567");
-        assert_eq!(fmt_pct(0.03), "3%");
-        assert_eq!(fmt_pct(0.0312), "3.12%");
-        assert_eq!(fmt_pct(0.125), "12.5%");
     }
 }

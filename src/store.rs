@@ -215,6 +215,16 @@ impl StoreProfile {
             })
     }
 
+    /// A preset name or, when `spec` names a `.json` file or an existing
+    /// path, a profile file.
+    ///
+    /// # Errors
+    /// As [`StoreProfile::preset`] and [`StoreProfile::load`].
+    pub fn from_spec(spec: &str) -> Result<Self> {
+        let path = Path::new(spec);
+        if spec.ends_with(".json") || path.exists() { Self::load(path) } else { Self::preset(spec) }
+    }
+
     /// Reads a profile from a JSON file; missing fields take the defaults.
     ///
     /// # Errors

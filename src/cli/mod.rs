@@ -10,7 +10,8 @@ mod simulate;
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use liftlab::store::StoreProfile;
 
 /// Can a holdout test see the lift? Analyse experiments, plan holdouts.
 #[derive(Debug, Parser)]
@@ -49,6 +50,29 @@ pub enum OutputFormat {
     Json,
     /// CSV, one row per result.
     Csv,
+}
+
+/// The store flags shared by `simulate` and `power`.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Store: a preset (0.5m, 1.5m, 5m, 20m, 100m) or a profile file (.json).
+    #[arg(long, default_value = "1.5m", value_name = "PRESET|FILE")]
+    store: String,
+    /// Annual revenue, USD (overrides the store's; traffic scales with it).
+    #[arg(long, value_name = "USD")]
+    annual_revenue: Option<f64>,
+}
+
+impl StoreArgs {
+    /// The profile these flags name, with the revenue override applied.
+    pub fn profile(&self) -> Result<StoreProfile> {
+        let mut p = StoreProfile::from_spec(&self.store)?;
+        if let Some(r) = self.annual_revenue {
+            p.annual_revenue_usd = r;
+            p.name = "custom".into();
+        }
+        Ok(p)
+    }
 }
 
 /// Parses the command line and runs the subcommand.

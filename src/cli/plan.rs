@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::{OutputFormat, emit};
 use liftlab::io::{ColumnSpec, read_units};
-use liftlab::plan::{DEFAULT_STORE, PlanConfig, StoreEconomics, Traffic, TrafficSource, plan};
+use liftlab::plan::{PlanConfig, StoreEconomics, Traffic, TrafficSource, plan};
 use liftlab::report::{csv, json, table};
 use liftlab::stats::Moments;
 
@@ -180,11 +180,12 @@ fn traffic(args: &PlanArgs) -> Result<Traffic> {
                  with store economics, traffic follows from --annual-revenue"
             );
         }
+        let default = StoreEconomics::default_store();
         Traffic::from_economics(StoreEconomics {
-            annual_revenue_usd: args.annual_revenue.unwrap_or(DEFAULT_STORE.annual_revenue_usd),
-            aov_usd: args.aov.unwrap_or(DEFAULT_STORE.aov_usd),
-            aov_cv: args.aov_cv.unwrap_or(DEFAULT_STORE.aov_cv),
-            conversion_rate: args.conversion_rate.unwrap_or(DEFAULT_STORE.conversion_rate),
+            annual_revenue_usd: args.annual_revenue.unwrap_or(default.annual_revenue_usd),
+            aov_usd: args.aov.unwrap_or(default.aov_usd),
+            aov_cv: args.aov_cv.unwrap_or(default.aov_cv),
+            conversion_rate: args.conversion_rate.unwrap_or(default.conversion_rate),
         })?
     };
     traffic.cuped_r2 = args.cuped_r2;

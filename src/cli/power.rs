@@ -6,22 +6,17 @@ use anyhow::Result;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{OutputFormat, emit};
+use super::{OutputFormat, StoreArgs, emit};
 use liftlab::montecarlo::{PowerConfig, monte_carlo_power};
 use liftlab::report::{csv, json, table};
 use liftlab::sim::SimConfig;
-use liftlab::store::StoreProfile;
 
 /// Flags of `liftlab power`.
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
 pub struct PowerArgs {
-    /// Store: a preset (0.5m, 1.5m, 5m, 20m, 100m) or a profile file (.json).
-    #[arg(long, default_value = "1.5m", value_name = "PRESET|FILE")]
-    store: String,
-    /// Annual revenue, USD (overrides the store's).
-    #[arg(long, value_name = "USD")]
-    annual_revenue: Option<f64>,
+    #[command(flatten)]
+    store: StoreArgs,
     /// Test duration, days.
     #[arg(long, default_value_t = 30)]
     days: u32,
@@ -47,16 +42,7 @@ pub struct PowerArgs {
 
 /// Runs `liftlab power`.
 pub fn run(args: PowerArgs) -> Result<()> {
-    let path = std::path::Path::new(&args.store);
-    let mut profile = if args.store.ends_with(".json") || path.exists() {
-        StoreProfile::load(path)?
-    } else {
-        StoreProfile::preset(&args.store)?
-    };
-    if let Some(r) = args.annual_revenue {
-        profile.annual_revenue_usd = r;
-        profile.name = "custom".into();
-    }
+    let profile = args.store.profile()?;
     let sim = SimConfig { days: args.days, holdout: args.holdout, seed: args.seed, salt: 1 };
     let config = PowerConfig { replicates: args.replicates, alpha: args.alpha, seed: args.seed };
     let bar = if std::io::stderr().is_terminal() {

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{OutputFormat, emit};
+use super::{OutputFormat, StoreArgs, emit};
 use liftlab::report::{json, table};
 use liftlab::sim::store::{Level, SessionRow, ShardOutput, VisitorRow};
 use liftlab::sim::{SimConfig, simulate, summarize};
@@ -27,12 +27,8 @@ pub enum LevelArg {
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
 pub struct SimulateArgs {
-    /// Store: a preset (0.5m, 1.5m, 5m, 20m, 100m) or a profile file (.json).
-    #[arg(long, default_value = "1.5m", value_name = "PRESET|FILE")]
-    store: String,
-    /// Annual revenue, USD (overrides the store's; traffic scales with it).
-    #[arg(long, value_name = "USD")]
-    annual_revenue: Option<f64>,
+    #[command(flatten)]
+    store: StoreArgs,
     /// Test duration, days.
     #[arg(long, default_value_t = 30)]
     days: u32,
@@ -74,16 +70,7 @@ pub struct SimulateArgs {
 }
 
 fn profile(args: &SimulateArgs) -> Result<StoreProfile> {
-    let path = std::path::Path::new(&args.store);
-    let mut p = if args.store.ends_with(".json") || path.exists() {
-        StoreProfile::load(path)?
-    } else {
-        StoreProfile::preset(&args.store)?
-    };
-    if let Some(r) = args.annual_revenue {
-        p.annual_revenue_usd = r;
-        p.name = "custom".into();
-    }
+    let mut p = args.store.profile()?;
     if let Some(l) = args.lift {
         p.treatment.conversion_lift = l;
     }

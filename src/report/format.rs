@@ -43,6 +43,13 @@ pub fn pct_unsigned(x: f64) -> String {
 
 /// A fraction as a short percentage for prose: at most 3 significant
 /// digits, trailing zeros dropped (`0.10` → `10%`, `0.025` → `2.5%`).
+///
+/// ```
+/// use liftlab::report::format::pct_short;
+/// assert_eq!(pct_short(0.03), "3%");
+/// assert_eq!(pct_short(0.0312), "3.12%");
+/// assert_eq!(pct_short(0.125), "12.5%");
+/// ```
 pub fn pct_short(x: f64) -> String {
     let s = sig(x * 100.0, 3);
     let s =
@@ -71,11 +78,33 @@ pub fn pvalue(p: f64) -> String {
 
 /// An integer-valued count with thousands separators.
 pub fn count(n: f64) -> String {
-    crate::plan::group_thousands(n.round() as i64)
+    group_thousands(n.round() as i64)
+}
+
+/// A number of days: whole days with thousands separators (`3,725`), else one decimal.
+pub fn days(d: f64) -> String {
+    if d.fract() == 0.0 && d.abs() < 1e15 { group_thousands(d as i64) } else { format!("{d:.1}") }
+}
+
+/// Groups an integer's digits by thousands.
+///
+/// ```
+/// assert_eq!(liftlab::report::format::group_thousands(-1_234_567), "-1,234,567");
+/// ```
+pub fn group_thousands(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if v < 0 { format!("-{out}") } else { out }
 }
 
 /// A money amount with cents and thousands separators (`1500000` → `$1,500,000.00`).
 pub fn usd(x: f64) -> String {
     let cents = (x * 100.0).round() as i64;
-    format!("${}.{:02}", crate::plan::group_thousands(cents / 100), (cents % 100).abs())
+    format!("${}.{:02}", group_thousands(cents / 100), (cents % 100).abs())
 }

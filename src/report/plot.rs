@@ -5,7 +5,8 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::plan::{Plan, PlanConfig, Traffic, fmt_pct, mde_curve};
+use crate::plan::{Plan, PlanConfig, Traffic, mde_curve};
+use crate::report::format::{days as fmt_days, pct_short};
 
 /// Plausible true lift of personalization done right (DESIGN.md): 1–3%.
 pub const PLAUSIBLE_LIFT_BAND: (f64, f64) = (0.01, 0.03);
@@ -45,8 +46,8 @@ pub fn plan_plot(plan: &Plan, path: &Path) -> Result<()> {
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let title = format!(
         "Smallest detectable lift vs test duration ({} holdout, power {})",
-        crate::report::format::pct_short(config.holdout),
-        crate::report::format::pct_short(config.power)
+        pct_short(config.holdout),
+        pct_short(config.power)
     );
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 30))
@@ -102,8 +103,8 @@ pub fn plan_plot(plan: &Plan, path: &Path) -> Result<()> {
     }
     if let Some(target) = config.target_lift {
         let label = match plan.days_to_detect {
-            Some(d) => format!("target lift {} (needs {} days)", fmt_pct(target), crate::plan::fmt_days(d)),
-            None => format!("target lift {}", fmt_pct(target)),
+            Some(d) => format!("target lift {} (needs {} days)", pct_short(target), fmt_days(d)),
+            None => format!("target lift {}", pct_short(target)),
         };
         chart
             .draw_series(LineSeries::new([(0.0, pct(target)), (max_days, pct(target))], BLACK.stroke_width(2)))

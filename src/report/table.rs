@@ -2,9 +2,10 @@
 
 use std::fmt::Write;
 
+use super::format::days as fmt_days;
 use super::format::{count, pct, pct_short, pct_unsigned, pvalue, sig, signed, usd};
 use crate::experiment::{Analysis, MetricResult};
-use crate::plan::{Plan, TrafficSource, fmt_days, fmt_pct};
+use crate::plan::{Plan, TrafficSource};
 
 const DIGITS: usize = 6;
 
@@ -237,11 +238,11 @@ pub fn plan_table(p: &Plan) -> String {
         pct_short(cfg.holdout),
         cfg.alpha,
         pct_short(cfg.power),
-        cfg.target_lift.map(|l| format!(", target lift {}", fmt_pct(l))).unwrap_or_default()
+        cfg.target_lift.map(|l| format!(", target lift {}", pct_short(l))).unwrap_or_default()
     );
     let _ = writeln!(out);
     let cuped = t.cuped_r2.is_some();
-    let target = cfg.target_lift.map(|l| format!("power at {}", fmt_pct(l)));
+    let target = cfg.target_lift.map(|l| format!("power at {}", pct_short(l)));
     let mut header = format!("{:>6} {:>12} {:>12} {:>12} {:>9}", "days", "control", "treatment", "MDE", "rel MDE");
     if cuped {
         let _ = write!(header, " {:>12} {:>13}", "MDE (CUPED)", "rel (CUPED)");

@@ -841,6 +841,18 @@ pub struct SimSummary {
 }
 
 /// Builds the summary of a finished simulation.
+///
+/// # Formula
+/// With `T` the treatment arm and `C*` the same visitors' counterfactual
+/// (untreated, same draws), each lift is a ratio of per-unit rates minus 1,
+/// e.g. margin per session `(Σmargin_T/Σsessions_T) / (Σmargin_C*/Σsessions_C*) − 1`.
+/// The vendor view counts influenced orders `I` of `T`:
+/// `attributed_share = revenue(I)/revenue(T)`,
+/// `implied_revenue_lift = revenue(I)/(revenue(T) − revenue(I))`,
+/// `influenced_aov_lift = AOV(I)/AOV(T \ I) − 1`,
+/// `cannibalization = 1 − incremental orders / |I|`. Money in USD; lifts and
+/// shares are fractions. `srm_pvalue` is [`stats::srm()`] of the visitor counts
+/// against the planned holdout.
 pub fn summarize(profile: &StoreProfile, cfg: &SimConfig, t: &Truth) -> SimSummary {
     let (tr, cf) = (&t.treatment, &t.counterfactual);
     let ratio = |a: f64, b: f64| a / b - 1.0;
