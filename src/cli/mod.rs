@@ -52,7 +52,7 @@ pub enum OutputFormat {
     Csv,
 }
 
-/// The store flags shared by `simulate` and `power`.
+/// The store and test-design flags shared by `simulate` and `power`.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     /// Store: a preset (0.5m, 1.5m, 5m, 20m, 100m) or a profile file (.json).
@@ -61,6 +61,12 @@ pub struct StoreArgs {
     /// Annual revenue, USD (overrides the store's; traffic scales with it).
     #[arg(long, value_name = "USD")]
     annual_revenue: Option<f64>,
+    /// Test duration, days.
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+    /// Share of visitors held out as control, in (0, 1).
+    #[arg(long, default_value_t = 0.10)]
+    holdout: f64,
 }
 
 impl StoreArgs {
@@ -72,6 +78,11 @@ impl StoreArgs {
             p.name = "custom".into();
         }
         Ok(p)
+    }
+
+    /// The simulated test's settings for a seed and assignment salt.
+    pub fn sim_config(&self, seed: u64, salt: u64) -> liftlab::sim::SimConfig {
+        liftlab::sim::SimConfig { days: self.days, holdout: self.holdout, seed, salt }
     }
 }
 

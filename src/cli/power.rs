@@ -9,7 +9,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{OutputFormat, StoreArgs, emit};
 use liftlab::montecarlo::{PowerConfig, monte_carlo_power};
 use liftlab::report::{csv, json, table};
-use liftlab::sim::SimConfig;
 
 /// Flags of `liftlab power`.
 #[derive(Debug, Args)]
@@ -17,12 +16,6 @@ use liftlab::sim::SimConfig;
 pub struct PowerArgs {
     #[command(flatten)]
     store: StoreArgs,
-    /// Test duration, days.
-    #[arg(long, default_value_t = 30)]
-    days: u32,
-    /// Share of visitors held out as control, in (0, 1).
-    #[arg(long, default_value_t = 0.10)]
-    holdout: f64,
     /// True relative lift in conversion per session to detect.
     #[arg(long, default_value_t = 0.03)]
     lift: f64,
@@ -43,7 +36,7 @@ pub struct PowerArgs {
 /// Runs `liftlab power`.
 pub fn run(args: PowerArgs) -> Result<()> {
     let profile = args.store.profile()?;
-    let sim = SimConfig { days: args.days, holdout: args.holdout, seed: args.seed, salt: 1 };
+    let sim = args.store.sim_config(args.seed, 1);
     let config = PowerConfig { replicates: args.replicates, alpha: args.alpha, seed: args.seed };
     let bar = if std::io::stderr().is_terminal() {
         let b = ProgressBar::new(args.replicates as u64);

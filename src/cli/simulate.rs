@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{OutputFormat, StoreArgs, emit};
 use liftlab::report::{json, table};
 use liftlab::sim::store::{Level, SessionRow, ShardOutput, VisitorRow};
-use liftlab::sim::{SimConfig, simulate, summarize};
+use liftlab::sim::{simulate, summarize};
 use liftlab::store::StoreProfile;
 
 /// Row granularity of `--out`.
@@ -29,12 +29,6 @@ pub enum LevelArg {
 pub struct SimulateArgs {
     #[command(flatten)]
     store: StoreArgs,
-    /// Test duration, days.
-    #[arg(long, default_value_t = 30)]
-    days: u32,
-    /// Share of visitors held out as control, in (0, 1).
-    #[arg(long, default_value_t = 0.10)]
-    holdout: f64,
     /// True relative lift in conversion per session (0.02 = +2%) [profile: 0.02].
     #[arg(long)]
     lift: Option<f64>,
@@ -137,7 +131,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     if let Some(path) = &args.save_profile {
         p.save(path)?;
     }
-    let cfg = SimConfig { days: args.days, holdout: args.holdout, seed: args.seed, salt: args.salt };
+    let cfg = args.store.sim_config(args.seed, args.salt);
     let level = match (&args.out, args.level) {
         (None, _) => Level::Aggregate,
         (Some(_), LevelArg::Unit) => Level::Unit,
@@ -160,7 +154,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     if let Some(w) = sink.as_mut() {
         w.write_all(if level == Level::Session { SESSION_HEADER } else { UNIT_HEADER }.as_bytes())?;
     }
-    let bar = if std::io::stderr().is_terminal() && p.sessions_per_day() * args.days as f64 > 2e6 {
+    let bar = if std::io::stderr().is_terminal() && p.sessions_per_day() * cfg.days as f64 > 2e6 {
         let b = ProgressBar::new(1);
         b.set_style(
             ProgressStyle::with_template("{bar:40} {percent:>3}% {elapsed} eta {eta}").expect("valid template"),
