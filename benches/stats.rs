@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use liftlab::experiment::{AnalysisConfig, analyze};
 use liftlab::io::{ColumnSpec, read_units};
 use liftlab::rng::stream;
-use liftlab::stats::{self, Moments};
+use liftlab::stats::{self, BootstrapConfig, Interval, Moments, Resampling};
 use ndarray::Array1;
 use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
@@ -45,18 +45,25 @@ fn moments(c: &mut Criterion) {
 fn bootstrap(c: &mut Criterion) {
     let mut g = c.benchmark_group("bootstrap B=2000");
     g.sample_size(10);
+    let exact = BootstrapConfig::new(2000, 0.05, 7);
+    let bca = BootstrapConfig { interval: Interval::Bca, ..exact };
+    let poisson = BootstrapConfig { resampling: Resampling::Poisson, ..exact };
     // 1M units, 10% holdout, 2.5% converting: the sparse path.
     let ctl = revenue(100_000, 0.025, 3);
     let trt = revenue(900_000, 0.025, 4);
-    g.bench_function("zero-inflated, 1M units (sparse)", |b| {
-        b.iter(|| stats::bootstrap_two_sample(ctl.view(), trt.view(), 2000, 0.05, 7).unwrap())
-    });
-    // Dense metric: 100k units, every unit non-zero.
-    let dc = revenue(10_000, 1.0, 5);
-    let dt = revenue(90_000, 1.0, 6);
-    g.bench_function("dense, 100k units", |b| {
-        b.iter(|| stats::bootstrap_two_sample(dc.view(), dt.view(), 2000, 0.05, 7).unwrap())
-    });
+    for (name, cfg) in [("percentile", exact), ("BCa", bca), ("Poisson", poisson)] {
+        g.bench_function(format!("zero-inflated, 1M units (sparse), {name}"), |b| {
+            b.iter(|| stats::bootstrap_two_sample(ctl.view(), trt.view(), &cfg).unwrap())
+        });
+    }
+    // Dense metric: 1M units, every unit non-zero.
+    let dc = revenue(100_000, 1.0, 5);
+    let dt = revenue(900_000, 1.0, 6);
+    for (name, cfg) in [("percentile", exact), ("Poisson", poisson)] {
+        g.bench_function(format!("dense, 1M units, {name}"), |b| {
+            b.iter(|| stats::bootstrap_two_sample(dc.view(), dt.view(), &cfg).unwrap())
+        });
+    }
     g.finish();
 }
 

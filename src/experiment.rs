@@ -98,6 +98,10 @@ pub struct AnalysisConfig {
     pub bootstrap: usize,
     /// Seed of the bootstrap streams.
     pub seed: u64,
+    /// Bootstrap resampling scheme (exact or Poisson).
+    pub bootstrap_resampling: stats::Resampling,
+    /// Bootstrap interval (percentile or BCa).
+    pub bootstrap_interval: stats::Interval,
     /// Planned split for the SRM check.
     pub expected_split: ExpectedSplit,
     /// The split as the user wrote it, for messages.
@@ -117,6 +121,8 @@ impl AnalysisConfig {
             alpha: 0.05,
             bootstrap: 0,
             seed: 0,
+            bootstrap_resampling: stats::Resampling::Exact,
+            bootstrap_interval: stats::Interval::Percentile,
             expected_split: ExpectedSplit::Equal,
             expected_split_text: "equal".to_string(),
             variant_column: variant_column.to_string(),
@@ -185,7 +191,7 @@ pub struct MetricResult {
     /// CUPED-adjusted results, with `--covariate`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cuped: Option<CupedResult>,
-    /// Percentile bootstrap CIs, with `--bootstrap B`.
+    /// Bootstrap CIs (percentile or BCa), with `--bootstrap B`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<BootstrapResult>,
 }
@@ -216,7 +222,7 @@ pub struct Analysis {
 ///
 /// For every metric and every non-control arm: Welch's test of the
 /// difference in means, the delta-method relative lift, and, when the table
-/// has a covariate, CUPED; with `config.bootstrap > 0`, percentile bootstrap
+/// has a covariate, CUPED; with `config.bootstrap > 0`, bootstrap
 /// intervals. With segments, the same per segment (segments where an arm has
 /// fewer than 2 units are skipped with a warning) and Holm / BH adjusted
 /// p-values across segments.
@@ -403,18 +409,19 @@ fn compare(
     let bootstrap = if config.bootstrap > 0 {
         let pick = |v: &Array1<f64>, rows: &[usize]| Array1::from_iter(rows.iter().map(|&i| v[i]));
         let (yc, yt) = (pick(y, &rows_c), pick(y, &rows_t));
+        let boot = stats::BootstrapConfig {
+            resamples: config.bootstrap,
+            alpha: config.alpha,
+            seed: config.seed,
+            resampling: config.bootstrap_resampling,
+            interval: config.bootstrap_interval,
+        };
         Some(match den {
             Some(d) => {
                 let (xc, xt) = (pick(d, &rows_c), pick(d, &rows_t));
-                stats::bootstrap_ratio_two_sample(
-                    (yc.view(), xc.view()),
-                    (yt.view(), xt.view()),
-                    config.bootstrap,
-                    config.alpha,
-                    config.seed,
-                )?
+                stats::bootstrap_ratio_two_sample((yc.view(), xc.view()), (yt.view(), xt.view()), &boot)?
             }
-            None => stats::bootstrap_two_sample(yc.view(), yt.view(), config.bootstrap, config.alpha, config.seed)?,
+            None => stats::bootstrap_two_sample(yc.view(), yt.view(), &boot)?,
         })
     } else {
         None

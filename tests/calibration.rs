@@ -49,9 +49,12 @@ fn aa(store: &str, days: u32, holdout: f64, reps: u64, bootstrap: usize) -> Rate
             let ratio = stats::welch(&stats::ratio_estimate(&mc).unwrap(), &stats::ratio_estimate(&mt).unwrap(), alpha)
                 .unwrap();
             let boot_covers = if bootstrap > 0 {
-                let b =
-                    stats::bootstrap_two_sample(Array1::from(yc).view(), Array1::from(yt).view(), bootstrap, alpha, r)
-                        .unwrap();
+                let b = stats::bootstrap_two_sample(
+                    Array1::from(yc).view(),
+                    Array1::from(yt).view(),
+                    &stats::BootstrapConfig::new(bootstrap, alpha, r),
+                )
+                .unwrap();
                 (b.effect_size_ci_lower <= 0.0 && 0.0 <= b.effect_size_ci_upper) as u32
             } else {
                 0

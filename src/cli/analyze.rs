@@ -9,6 +9,7 @@ use super::{OutputFormat, emit};
 use liftlab::experiment::{AnalysisConfig, ExpectedSplit, analyze};
 use liftlab::io::{ColumnSpec, read_units};
 use liftlab::report::{csv, json, table};
+use liftlab::stats::{Interval, Resampling};
 
 /// Flags of `liftlab analyze`.
 #[derive(Debug, Args)]
@@ -36,9 +37,17 @@ pub struct AnalyzeArgs {
     /// Significance level: two-sided tests and (1 - alpha) intervals.
     #[arg(long, default_value_t = 0.05)]
     alpha: f64,
-    /// Bootstrap resamples for percentile CIs (0 = off; 2000 is typical).
+    /// Bootstrap resamples for bootstrap CIs (0 = off; 2000 is typical).
     #[arg(long, value_name = "B", default_value_t = 0)]
     bootstrap: usize,
+    /// Bootstrap interval: percentile, or BCa (bias-corrected and
+    /// accelerated; better for skewed metrics and small arms).
+    #[arg(long, value_enum, value_name = "KIND", default_value_t = BootstrapCi::Percentile)]
+    bootstrap_ci: BootstrapCi,
+    /// Poisson bootstrap (independent Poisson(1) weight per unit) instead of
+    /// resampling n units with replacement.
+    #[arg(long)]
+    poisson_bootstrap: bool,
     /// Seed of the bootstrap: same seed, same output, whatever --threads.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -49,6 +58,15 @@ pub struct AnalyzeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+}
+
+/// The bootstrap interval, as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BootstrapCi {
+    /// Percentiles of the bootstrap replicates.
+    Percentile,
+    /// Bias-corrected and accelerated percentiles (Efron 1987).
+    Bca,
 }
 
 /// Runs `liftlab analyze`.
@@ -64,6 +82,13 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     config.alpha = args.alpha;
     config.bootstrap = args.bootstrap;
     config.seed = args.seed;
+    config.bootstrap_interval = match args.bootstrap_ci {
+        BootstrapCi::Percentile => Interval::Percentile,
+        BootstrapCi::Bca => Interval::Bca,
+    };
+    if args.poisson_bootstrap {
+        config.bootstrap_resampling = Resampling::Poisson;
+    }
     config.covariate_name = args.covariate.clone();
     if let Some(split) = &args.expected_split {
         config.expected_split = split.parse::<ExpectedSplit>()?;

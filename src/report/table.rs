@@ -6,6 +6,7 @@ use super::format::days as fmt_days;
 use super::format::{count, pct, pct_short, pct_unsigned, pvalue, sig, signed, usd};
 use crate::experiment::{Analysis, MetricResult};
 use crate::plan::{Plan, TrafficSource};
+use crate::stats::{Interval, Resampling};
 
 const DIGITS: usize = 6;
 
@@ -144,11 +145,19 @@ fn metric_block(out: &mut String, r: &MetricResult, a: &Analysis) {
     if let Some(b) = &r.bootstrap {
         let _ = writeln!(
             out,
-            "  {:<22}{:>14}  {c} {}  (percentile, B = {})",
+            "  {:<22}{:>14}  {c} {}  ({}, B = {}{})",
             "bootstrap difference",
             "",
             ci(b.effect_size_ci_lower, b.effect_size_ci_upper),
-            count(b.resamples as f64)
+            match b.interval {
+                Interval::Percentile => "percentile",
+                Interval::Bca => "BCa",
+            },
+            count(b.resamples as f64),
+            match b.resampling {
+                Resampling::Exact => "",
+                Resampling::Poisson => ", Poisson",
+            }
         );
         if let (Some(lo), Some(hi)) = (b.rel_effect_size_ci_lower, b.rel_effect_size_ci_upper) {
             let _ = writeln!(out, "  {:<22}{:>14}  {c} {}", "bootstrap lift", "", ci_pct(lo, hi));
@@ -384,6 +393,29 @@ pub fn power_table(p: &crate::montecarlo::PowerReport) -> String {
         count(p.config.replicates as f64),
         p.config.alpha
     );
+    power_rows(&mut out, &p.metrics);
+    out
+}
+
+/// A Monte Carlo power report on a table of units as text.
+pub fn data_power_table(p: &crate::montecarlo::DataPowerReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "liftlab power: {} ({} units re-randomized), {} holdout, true lift {} added to the treatment, {} tests + {} A/A, alpha {}",
+        p.file,
+        count(p.units as f64),
+        pct_short(p.holdout),
+        pct(p.lift),
+        count(p.config.replicates as f64),
+        count(p.config.replicates as f64),
+        p.config.alpha
+    );
+    power_rows(&mut out, &p.metrics);
+    out
+}
+
+fn power_rows(out: &mut String, metrics: &[crate::montecarlo::MetricPower]) {
     let _ = writeln!(out);
     let pm = |x: f64, se: f64| format!("{} ± {}", pct_unsigned(x), pct_unsigned(se));
     let _ = writeln!(
@@ -391,7 +423,7 @@ pub fn power_table(p: &crate::montecarlo::PowerReport) -> String {
         "{:<32} {:>10} {:>16} {:>9} {:>16} {:>16} {:>20}",
         "metric (method)", "true lift", "power (sim)", "analytic", "A/A false pos.", "CI coverage", "bias (rel. lift)"
     );
-    for m in &p.metrics {
+    for m in metrics {
         let _ = writeln!(
             out,
             "{:<32} {:>10} {:>16} {:>9} {:>16} {:>16} {:>20}",
@@ -411,5 +443,4 @@ pub fn power_table(p: &crate::montecarlo::PowerReport) -> String {
          error the A/A tests measured; A/A false positives should be within about 2 MC SE of alpha; coverage: share \
          of relative-lift CIs containing the realized true lift (± is the Monte Carlo standard error)."
     );
-    out
 }

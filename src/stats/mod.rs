@@ -15,7 +15,9 @@ pub mod power;
 pub mod srm;
 pub mod welch;
 
-pub use bootstrap::{BootstrapResult, bootstrap_ratio_two_sample, bootstrap_two_sample};
+pub use bootstrap::{
+    BootstrapConfig, BootstrapResult, Interval, Resampling, bootstrap_ratio_two_sample, bootstrap_two_sample,
+};
 pub use cuped::{CupedAdjustment, CupedResult, cuped, cuped_adjust};
 pub use delta::{RelativeLift, ratio_estimate, relative_lift};
 pub use moments::{ArmEstimate, Moments};
