@@ -20,6 +20,8 @@ pub mod domain {
     pub const SIM: u64 = 3;
     /// Store simulator session days (index = shard; `u64::MAX` = daily traffic).
     pub const DAYS: u64 = 4;
+    /// Re-randomizations of a table of units (index = replicate number).
+    pub const REPLICATE: u64 = 5;
 }
 
 /// SplitMix64 step (Steele, Lea & Flood 2014): a bijective mixer that turns

@@ -1,22 +1,26 @@
 //! `liftlab power`.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{OutputFormat, StoreArgs, emit};
-use liftlab::montecarlo::{PowerConfig, monte_carlo_power};
+use liftlab::io::{ColumnSpec, read_units};
+use liftlab::montecarlo::{PowerConfig, data_power, monte_carlo_power};
 use liftlab::report::{csv, json, table};
 
-/// Flags of `liftlab power`.
+/// Flags of `liftlab power`. Simulates the store by default; with `--from`,
+/// re-randomizes the rows of a file instead.
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
 pub struct PowerArgs {
     #[command(flatten)]
     store: StoreArgs,
-    /// True relative lift in conversion per session to detect.
+    /// True relative lift to detect: in conversion per session for a
+    /// simulated store; added to the treatment's metric values with --from.
     #[arg(long, default_value_t = 0.03)]
     lift: f64,
     /// Simulated tests (K), each with its matching A/A test.
@@ -28,33 +32,72 @@ pub struct PowerArgs {
     /// Seed: same seed, same output, whatever --threads.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Unit-level CSV to re-randomize instead of simulating a store (one
+    /// row per unit, e.g. last month's visitors): an A/A test on your data.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "metrics",
+        conflicts_with_all = ["store", "annual_revenue", "days"],
+        help_heading = "Power on your own data"
+    )]
+    from: Option<PathBuf>,
+    /// Metric column in --from (repeat for several), or a ratio metric NUM/DEN.
+    #[arg(long = "metric", value_name = "COL", requires = "from", help_heading = "Power on your own data")]
+    metrics: Vec<String>,
+    /// Pre-period covariate column in --from: CUPED is tested too.
+    #[arg(long, value_name = "COL", requires = "from", help_heading = "Power on your own data")]
+    covariate: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
 }
 
+/// A progress bar on a terminal's stderr, hidden otherwise.
+fn progress_bar(total: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(total as u64);
+    b.set_style(
+        ProgressStyle::with_template("simulating {pos}/{len} tests {bar:40} {elapsed} eta {eta}")
+            .expect("valid template"),
+    );
+    b
+}
+
 /// Runs `liftlab power`.
 pub fn run(args: PowerArgs) -> Result<()> {
-    let profile = args.store.profile()?;
-    let sim = args.store.sim_config(args.seed, 1);
     let config = PowerConfig { replicates: args.replicates, alpha: args.alpha, seed: args.seed };
-    let bar = if std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(args.replicates as u64);
-        b.set_style(
-            ProgressStyle::with_template("simulating {pos}/{len} tests {bar:40} {elapsed} eta {eta}")
-                .expect("valid template"),
-        );
-        b
+    let bar = progress_bar(args.replicates);
+    let progress = |done: usize, _| bar.set_position(done as u64);
+    let text = if let Some(file) = &args.from {
+        let spec = ColumnSpec {
+            variant: None,
+            metrics: args.metrics.clone(),
+            covariate: args.covariate.clone(),
+            segment: None,
+        };
+        let units = read_units(file, &spec)?;
+        let report = data_power(&units, args.store.holdout, args.lift, &config, &progress);
+        bar.finish_and_clear();
+        let report = report.with_context(|| format!("cannot re-randomize {}", file.display()))?;
+        match args.format {
+            OutputFormat::Table => table::data_power_table(&report),
+            OutputFormat::Json => json::to_json(&report)? + "\n",
+            OutputFormat::Csv => csv::power_csv(&report.metrics)?,
+        }
     } else {
-        ProgressBar::hidden()
-    };
-    let report = monte_carlo_power(&profile, &sim, args.lift, &config, &|done, _| bar.set_position(done as u64));
-    bar.finish_and_clear();
-    let report = report?;
-    let text = match args.format {
-        OutputFormat::Table => table::power_table(&report),
-        OutputFormat::Json => json::to_json(&report)? + "\n",
-        OutputFormat::Csv => csv::power_csv(&report)?,
+        let profile = args.store.profile()?;
+        let sim = args.store.sim_config(args.seed, 1);
+        let report = monte_carlo_power(&profile, &sim, args.lift, &config, &progress);
+        bar.finish_and_clear();
+        let report = report?;
+        match args.format {
+            OutputFormat::Table => table::power_table(&report),
+            OutputFormat::Json => json::to_json(&report)? + "\n",
+            OutputFormat::Csv => csv::power_csv(&report.metrics)?,
+        }
     };
     emit(&text)
 }

@@ -8,6 +8,10 @@
 //! estimate. Replicate `r` is seeded from `(seed, r)`, so results are
 //! bit-identical whatever the number of threads.
 
+mod data;
+
+pub use data::{DataPowerReport, data_power};
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -130,6 +134,34 @@ fn test(result: &SimResult, metric: usize, alpha: f64) -> Result<(f64, f64, f64,
     Ok((r.rel_effect_size, r.rel_effect_size_ci_lower, r.rel_effect_size_ci_upper, w.pvalue, r.rel_effect_size_se))
 }
 
+/// The operating characteristics of one metric from its replicates' outcomes.
+fn summarize_outcomes(name: &str, col: &[Outcome], alpha: f64) -> MetricPower {
+    let kf = col.len() as f64;
+    let z = stats::dist::normal_quantile(1.0 - alpha / 2.0);
+    let share = |f: &dyn Fn(&Outcome) -> bool| col.iter().filter(|o| f(o)).count() as f64 / kf;
+    let se_of = |p: f64| (p * (1.0 - p) / kf).sqrt();
+    let (power, fpr, coverage) = (share(&|o| o.hit), share(&|o| o.aa_reject), share(&|o| o.covers));
+    let mean_err = col.iter().map(|o| o.error).sum::<f64>() / kf;
+    let sd_err = (col.iter().map(|o| (o.error - mean_err).powi(2)).sum::<f64>() / (kf - 1.0)).sqrt();
+    let true_lift = col.iter().map(|o| o.truth).sum::<f64>() / kf;
+    let rms_se = (col.iter().map(|o| o.aa_se * o.aa_se).sum::<f64>() / kf).sqrt();
+    let k_eff = true_lift.abs() / rms_se;
+    let analytic = stats::dist::normal_cdf(k_eff - z) + stats::dist::normal_cdf(-k_eff - z);
+    MetricPower {
+        metric: name.to_string(),
+        true_lift,
+        power,
+        power_se: se_of(power),
+        aa_false_positive_rate: fpr,
+        aa_false_positive_rate_se: se_of(fpr),
+        coverage,
+        coverage_se: se_of(coverage),
+        bias: mean_err,
+        bias_se: sd_err / kf.sqrt(),
+        analytic_power: analytic,
+    }
+}
+
 fn replicate_seed(seed: u64, r: u64) -> u64 {
     let mut s = seed ^ r.wrapping_mul(0xA076_1D64_78BD_642F);
     splitmix64(&mut s)
@@ -214,35 +246,12 @@ pub fn monte_carlo_power(
             Ok(out)
         })
         .collect::<Result<Vec<_>>>()?;
-    let kf = k as f64;
-    let z = stats::dist::normal_quantile(1.0 - config.alpha / 2.0);
     let metrics = METRICS
         .iter()
         .enumerate()
         .map(|(m, name)| {
             let col: Vec<Outcome> = outcomes.iter().map(|o| o[m]).collect();
-            let share = |f: &dyn Fn(&Outcome) -> bool| col.iter().filter(|o| f(o)).count() as f64 / kf;
-            let se_of = |p: f64| (p * (1.0 - p) / kf).sqrt();
-            let (power, fpr, coverage) = (share(&|o| o.hit), share(&|o| o.aa_reject), share(&|o| o.covers));
-            let mean_err = col.iter().map(|o| o.error).sum::<f64>() / kf;
-            let sd_err = (col.iter().map(|o| (o.error - mean_err).powi(2)).sum::<f64>() / (kf - 1.0)).sqrt();
-            let true_lift = col.iter().map(|o| o.truth).sum::<f64>() / kf;
-            let rms_se = (col.iter().map(|o| o.aa_se * o.aa_se).sum::<f64>() / kf).sqrt();
-            let k_eff = true_lift.abs() / rms_se;
-            let analytic = stats::dist::normal_cdf(k_eff - z) + stats::dist::normal_cdf(-k_eff - z);
-            MetricPower {
-                metric: name.to_string(),
-                true_lift,
-                power,
-                power_se: se_of(power),
-                aa_false_positive_rate: fpr,
-                aa_false_positive_rate_se: se_of(fpr),
-                coverage,
-                coverage_se: se_of(coverage),
-                bias: mean_err,
-                bias_se: sd_err / kf.sqrt(),
-                analytic_power: analytic,
-            }
+            summarize_outcomes(name, &col, config.alpha)
         })
         .collect();
     Ok(PowerReport {

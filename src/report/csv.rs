@@ -174,14 +174,14 @@ pub const POWER_COLUMNS: &[&str] = &[
     "bias_se",
 ];
 
-/// A Monte Carlo power report as CSV text ([`POWER_COLUMNS`]).
+/// The metric rows of a Monte Carlo power report as CSV text ([`POWER_COLUMNS`]).
 ///
 /// # Errors
 /// Only if the CSV writer fails.
-pub fn power_csv(p: &crate::montecarlo::PowerReport) -> csv::Result<String> {
+pub fn power_csv(metrics: &[crate::montecarlo::MetricPower]) -> csv::Result<String> {
     write_rows(
         POWER_COLUMNS,
-        p.metrics.iter().map(|m| {
+        metrics.iter().map(|m| {
             vec![
                 m.metric.clone(),
                 num(m.true_lift),

@@ -178,6 +178,17 @@ impl Moments {
         ArmEstimate { n: self.n as f64, mean: self.mean(), var_of_mean: self.var() / self.n as f64 }
     }
 
+    /// The statistics of `y + dy` and `x + dx`: means move, spreads do not.
+    pub fn shifted(&self, dy: f64, dx: f64) -> Self {
+        Self { mean_y: self.mean_y + dy, mean_x: self.mean_x + dx, ..*self }
+    }
+
+    /// The statistics of `f·y` (the covariate unchanged): the mean scales by
+    /// `f`, the variance by `f²`, the covariance with `x` by `f`.
+    pub fn scaled_y(&self, f: f64) -> Self {
+        Self { mean_y: self.mean_y * f, m2_y: self.m2_y * f * f, c_xy: self.c_xy * f, ..*self }
+    }
+
     fn ddof1(&self, m2: f64) -> f64 {
         if self.n < 2 { f64::NAN } else { m2 / (self.n - 1) as f64 }
     }
@@ -232,6 +243,19 @@ mod tests {
         assert!((m.var() - s.var()).abs() < 1e-12);
         assert!((m.cov_xy() - s.cov_xy()).abs() < 1e-12);
         assert!(Moments::from_sums(3, 3.0, 1.0, 0.0, 0.0, 0.0).is_err());
+    }
+
+    #[test]
+    fn shifted_and_scaled_equal_transforming_the_data() {
+        let y = [0.0, 0.0, 12.5, 80.0, 0.0, 3.0];
+        let x = [1.0, 0.0, 2.0, 9.0, 0.0, 1.0];
+        let m = Moments::from_slices(&y, Some(&x)).shifted(1.0, -2.0).scaled_y(1.5);
+        let y2: Vec<f64> = y.iter().map(|v| (v + 1.0) * 1.5).collect();
+        let x2: Vec<f64> = x.iter().map(|v| v - 2.0).collect();
+        let d = Moments::from_slices(&y2, Some(&x2));
+        for (p, q) in [(m.mean(), d.mean()), (m.var(), d.var()), (m.cov_xy(), d.cov_xy()), (m.mean_x(), d.mean_x())] {
+            assert!((p - q).abs() <= 1e-12 * q.abs().max(1.0), "{p} vs {q}");
+        }
     }
 
     #[test]
