@@ -30,6 +30,7 @@
 pub mod assign;
 pub mod error;
 pub mod experiment;
+pub mod frontier;
 pub mod io;
 pub mod montecarlo;
 pub mod plan;

@@ -365,6 +365,78 @@ fn power_reports_simulated_and_analytic_power_reproducibly() {
 }
 
 #[test]
+fn power_from_a_file_rerandomizes_its_rows() {
+    let run = |threads: &str| {
+        let mut cmd = liftlab();
+        cmd.args(["--threads", threads, "power", "--from", &synthetic(), "--metric", "revenue", "--metric"])
+            .args(["margin/sessions", "--covariate", "pre_revenue", "--holdout", "0.5", "--lift", "0.1"])
+            .args(["--replicates", "200", "--format", "json"]);
+        json_of(&mut cmd)
+    };
+    let p = run("1");
+    assert_eq!(p, run("2"));
+    assert_eq!(p["units"], 40_689);
+    let names: Vec<&str> = p["metrics"].as_array().unwrap().iter().map(|m| m["metric"].as_str().unwrap()).collect();
+    assert_eq!(names, ["revenue (Welch)", "revenue (CUPED)", "margin/sessions (delta)"]);
+    for m in p["metrics"].as_array().unwrap() {
+        // 200 A/A tests: MC SE ≈ 1.5%; allow 4 SE.
+        let fpr = m["aa_false_positive_rate"].as_f64().unwrap();
+        assert!((fpr - 0.05).abs() < 0.062, "{m}");
+        assert_eq!(m["true_lift"], 0.1);
+    }
+    fails_with(&["power", "--from", "/no/such/file.csv", "--metric", "revenue"], &["/no/such/file.csv"]);
+    fails_with(&["power", "--from", &synthetic(), "--metric", "nope"], &["nope"]);
+    let out =
+        liftlab().args(["power", "--from", &synthetic(), "--store", "5m", "--metric", "revenue"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "--from and --store conflict");
+}
+
+#[test]
+fn frontier_tables_verdicts_and_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let plots = dir.path().join("plots");
+    let out = liftlab()
+        .args(["frontier", "--revenues", "250k,2M,100M", "--days", "14,30", "--checks", "20"])
+        .args(["--check-revenues", "5m", "--plot", plots.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in
+        ["contribution margin per session, 10% holdout", "revenue per visitor", "$250k/year", "verdict: below $"]
+    {
+        assert!(text.contains(needle), "lacks {needle:?}: {text}");
+    }
+    for name in ["frontier_mde_by_revenue", "frontier_power_curve", "frontier_mde_by_days"] {
+        let png = std::fs::read(plots.join(format!("{name}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}.png is a PNG");
+        let svg = std::fs::read_to_string(plots.join(format!("{name}.svg"))).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("plausible true lift"), "{name}.svg");
+    }
+    let f = json_of(liftlab().args([
+        "frontier",
+        "--revenues",
+        "1m",
+        "--checks",
+        "0",
+        "--holdout",
+        "0.1,0.5",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(f["rows"].as_array().unwrap().len(), 2 * 4);
+    let floors = f["revenue_floors"].as_array().unwrap();
+    assert!(floors[1]["annual_revenue_usd"].as_f64() < floors[0]["annual_revenue_usd"].as_f64(), "{floors:?}");
+    let csv = liftlab().args(["frontier", "--revenues", "1m", "--checks", "0", "--format", "csv"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&csv.stdout).starts_with("annual_revenue_usd,days,holdout,visitors,"));
+    fails_with(&["frontier", "--holdout", "1.5", "--checks", "0"], &["--holdout"]);
+    fails_with(&["frontier", "--days", "0", "--checks", "0"], &["--days"]);
+    let bad = liftlab().args(["frontier", "--revenues", "lots"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("250k"));
+}
+
+#[test]
 fn booleans_crlf_and_quotes_are_read() {
     let f = csv_file(
         "arm,note,bought\r\nA,\"x, y\",True\r\nA,z,False\r\nA,z,false\r\nB,\"q\",true\r\nB,z,TRUE\r\nB,z,False\r\n",

@@ -3,6 +3,7 @@
 //! renders the result.
 
 mod analyze;
+mod frontier;
 mod plan;
 mod power;
 mod simulate;
@@ -39,6 +40,9 @@ enum Command {
     /// Monte Carlo power: simulate many holdout tests of a store, with their
     /// A/A twins, and report power, false-positive rate, coverage and bias.
     Power(power::PowerArgs),
+    /// The measurability frontier: the smallest detectable lift by store
+    /// size, duration and holdout, with simulated checks, verdicts and plots.
+    Frontier(frontier::FrontierArgs),
 }
 
 /// Output format flag shared by the subcommands.
@@ -98,6 +102,7 @@ pub fn run() -> Result<()> {
         Command::Plan(args) => plan::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Power(args) => power::run(args),
+        Command::Frontier(args) => frontier::run(args),
     }
 }
 

@@ -199,6 +199,41 @@ pub fn power_csv(metrics: &[crate::montecarlo::MetricPower]) -> csv::Result<Stri
     )
 }
 
+/// Columns of the frontier CSV, in order: one row per revenue, duration
+/// and holdout.
+pub const FRONTIER_COLUMNS: &[&str] = &[
+    "annual_revenue_usd",
+    "days",
+    "holdout",
+    "visitors",
+    "margin_per_session_rel_mde",
+    "margin_per_session_rel_mde_cuped",
+    "revenue_per_visitor_rel_mde",
+    "revenue_per_visitor_rel_mde_cuped",
+];
+
+/// The frontier's rows as CSV text ([`FRONTIER_COLUMNS`]).
+///
+/// # Errors
+/// Only if the CSV writer fails.
+pub fn frontier_csv(f: &crate::frontier::Frontier) -> csv::Result<String> {
+    write_rows(
+        FRONTIER_COLUMNS,
+        f.rows.iter().map(|r| {
+            vec![
+                num(r.annual_revenue_usd),
+                r.days.to_string(),
+                num(r.holdout),
+                num(r.visitors),
+                num(r.margin_per_session_rel_mde),
+                num(r.margin_per_session_rel_mde_cuped),
+                num(r.revenue_per_visitor_rel_mde),
+                num(r.revenue_per_visitor_rel_mde_cuped),
+            ]
+        }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

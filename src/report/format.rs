@@ -108,3 +108,23 @@ pub fn usd(x: f64) -> String {
     let cents = (x * 100.0).round() as i64;
     format!("${}.{:02}", group_thousands(cents / 100), (cents % 100).abs())
 }
+
+/// A money amount in short form (`250000` → `$250k`, `1500000` → `$1.5M`,
+/// `100000000` → `$100M`): one decimal below 10 of the unit.
+///
+/// ```
+/// use liftlab::report::format::usd_short;
+/// assert_eq!(usd_short(250_000.0), "$250k");
+/// assert_eq!(usd_short(1_500_000.0), "$1.5M");
+/// assert_eq!(usd_short(2_000_000.0), "$2M");
+/// ```
+pub fn usd_short(x: f64) -> String {
+    let (value, unit) = match x.abs() {
+        v if v >= 1e9 => (x / 1e9, "B"),
+        v if v >= 1e6 => (x / 1e6, "M"),
+        v if v >= 1e3 => (x / 1e3, "k"),
+        _ => (x, ""),
+    };
+    let text = if value.abs() >= 10.0 { format!("{value:.0}") } else { format!("{value:.1}") };
+    format!("${}{unit}", text.trim_end_matches(".0"))
+}

@@ -5,6 +5,7 @@
 
 pub mod csv;
 pub mod format;
+pub mod frontier_plot;
 pub mod json;
 pub mod plot;
 pub mod table;

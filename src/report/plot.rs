@@ -1,20 +1,30 @@
-//! Plots (SVG, plotters): what people would rather look at than read.
+//! Plots (plotters; SVG, and PNG with a bundled font): what people would
+//! rather look at than read.
 
 use std::path::Path;
 
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::frontier::{PLAUSIBLE_LIFT_BAND, VENDOR_CLAIM_BAND};
 use crate::plan::{Plan, PlanConfig, Traffic, mde_curve};
 use crate::report::format::{days as fmt_days, pct_short};
 
-/// Plausible true lift of personalization done right (DESIGN.md): 1–3%.
-pub const PLAUSIBLE_LIFT_BAND: (f64, f64) = (0.01, 0.03);
-/// What vendors claim for AOV lift (DESIGN.md): 12–18%.
-pub const VENDOR_CLAIM_BAND: (f64, f64) = (0.12, 0.18);
-
 /// Width and height of plots, pixels.
 pub const PLOT_SIZE: (u32, u32) = (1200, 800);
+
+/// Registers the bundled DejaVu Sans as the `sans-serif` family, once, so
+/// PNG text renders identically on machines without system fonts.
+pub(crate) fn register_fonts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let font: &'static [u8] = include_bytes!("fonts/DejaVuSans.ttf");
+        for style in [FontStyle::Normal, FontStyle::Bold] {
+            // The font is bundled and valid; a failure would show as missing text.
+            let _ = plotters::style::register_font("sans-serif", style, font);
+        }
+    });
+}
 
 fn plot_error(path: &Path) -> impl Fn(String) -> Error + '_ {
     move |message| Error::Plot { path: path.to_path_buf(), message }
@@ -42,6 +52,7 @@ pub fn plan_plot(plan: &Plan, path: &Path) -> Result<()> {
         .min(pct(PLAUSIBLE_LIFT_BAND.0))
         * 0.7;
 
+    register_fonts();
     let root = SVGBackend::new(path, PLOT_SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let title = format!(

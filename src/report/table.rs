@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::format::days as fmt_days;
-use super::format::{count, pct, pct_short, pct_unsigned, pvalue, sig, signed, usd};
+use super::format::{count, pct, pct_short, pct_unsigned, pvalue, sig, signed, usd, usd_short};
 use crate::experiment::{Analysis, MetricResult};
 use crate::plan::{Plan, TrafficSource};
 use crate::stats::{Interval, Resampling};
@@ -443,4 +443,136 @@ fn power_rows(out: &mut String, metrics: &[crate::montecarlo::MetricPower]) {
          error the A/A tests measured; A/A false positives should be within about 2 MC SE of alpha; coverage: share \
          of relative-lift CIs containing the realized true lift (± is the Monte Carlo standard error)."
     );
+}
+
+/// The frontier as text: MDE tables per metric and holdout, the simulated
+/// checks, the power curve, a verdict per store size and the summary.
+pub fn frontier_table(f: &crate::frontier::Frontier) -> String {
+    use crate::frontier::FrontierRow;
+    let mut out = String::new();
+    let cfg = &f.config;
+    let cal = &f.calibration;
+    let _ = writeln!(
+        out,
+        "liftlab frontier: the smallest lift a holdout test can detect, by store size (profile {})",
+        f.store
+    );
+    let _ = writeln!(
+        out,
+        "per visitor (pilot of {} simulated visitors): margin per session {} (CUPED rho^2 {}), revenue per visitor {} (CUPED rho^2 {})",
+        count(cal.pilot_visitors as f64),
+        usd(cal.margin_per_session.mean),
+        pct_unsigned(cal.margin_per_session.cuped_r2),
+        usd(cal.revenue_per_visitor.mean),
+        pct_unsigned(cal.revenue_per_visitor.cuped_r2)
+    );
+    let _ = writeln!(
+        out,
+        "design: alpha {} two-sided, power {}; cells: relative MDE (with CUPED); * = at or below the {} target",
+        cfg.alpha,
+        pct_short(cfg.power),
+        pct_short(cfg.target_lift)
+    );
+    type Cells = fn(&FrontierRow) -> (f64, f64);
+    let metrics: [(&str, Cells); 2] = [
+        ("contribution margin per session", |r| (r.margin_per_session_rel_mde, r.margin_per_session_rel_mde_cuped)),
+        ("revenue per visitor", |r| (r.revenue_per_visitor_rel_mde, r.revenue_per_visitor_rel_mde_cuped)),
+    ];
+    for &h in &cfg.holdouts {
+        for (name, get) in metrics {
+            let _ = writeln!(out);
+            let _ = writeln!(out, "{name}, {} holdout", pct_short(h));
+            let mut header = format!("{:<16}{:>13}", "annual revenue", "visitors/day");
+            for d in &cfg.days {
+                let _ = write!(header, "{:>20}", format!("{d} days"));
+            }
+            let _ = writeln!(out, "{header}");
+            for &revenue in &cfg.revenues {
+                let rows: Vec<&FrontierRow> =
+                    f.rows.iter().filter(|r| r.annual_revenue_usd == revenue && r.holdout == h).collect();
+                let per_day = cal.visitors_per_day_per_usd * revenue;
+                let mut line = format!("{:<16}{:>13}", usd_short(revenue), count(per_day.round()));
+                for r in rows {
+                    let (plain, cuped) = get(r);
+                    let mark = if plain.min(cuped) <= cfg.target_lift { "*" } else { " " };
+                    let _ = write!(line, "{:>20}", format!("{} ({}){mark}", pct_short(plain), pct_short(cuped)));
+                }
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    if !f.checks.is_empty() {
+        let c0 = &f.checks[0];
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "simulated checks: {} tests + {} A/A per store, {} days, {} holdout, true conversion lift = the analytic MDE of revenue per visitor",
+            count(cfg.check_replicates as f64),
+            count(cfg.check_replicates as f64),
+            c0.days,
+            pct_short(c0.holdout)
+        );
+        let _ = writeln!(
+            out,
+            "{:<9}{:<30}{:>10}{:>10}{:>18}{:>18}",
+            "store", "metric (method)", "true lift", "analytic", "simulated power", "A/A false pos."
+        );
+        for c in &f.checks {
+            let _ = writeln!(
+                out,
+                "{:<9}{:<30}{:>10}{:>10}{:>18}{:>18}{}",
+                usd_short(c.annual_revenue_usd),
+                c.metric,
+                pct(c.true_lift),
+                pct_unsigned(c.analytic_power),
+                format!("{} ± {}", pct_unsigned(c.simulated_power), pct_unsigned(c.simulated_power_se)),
+                format!("{} ± {}", pct_unsigned(c.aa_false_positive_rate), pct_unsigned(c.aa_false_positive_rate_se)),
+                if c.disagrees { "  DISAGREES" } else { "" }
+            );
+        }
+        if f.checks.iter().any(|c| c.disagrees) {
+            let _ = writeln!(
+                out,
+                "DISAGREES: simulated power more than 3 MC SE from the normal approximation, or the A/A rate more than \
+                 3 MC SE above alpha. Where buyers are few, zero-inflated heavy-tailed revenue makes the estimate's \
+                 sampling distribution skewed, so normal-theory tests and MDEs are off: trust the simulation there."
+            );
+        } else {
+            let _ = writeln!(out, "all checks agree with the normal approximation within 3 Monte Carlo SE");
+        }
+    }
+    if !f.power_curve.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "power curve: {}/year store, {} days, {} holdout (analytic / simulated ± MC SE)",
+            usd_short(f.annual_revenue_usd),
+            f.check_days,
+            pct_short(cfg.holdouts[0])
+        );
+        for p in &f.power_curve {
+            let _ = writeln!(
+                out,
+                "  conversion lift {:>9}  {:<30} true lift {:>9}  {:>7} / {} ± {}",
+                pct(p.lift),
+                p.metric,
+                pct(if p.true_lift.abs() < 1e-9 { 0.0 } else { p.true_lift }),
+                pct_unsigned(p.analytic_power),
+                pct_unsigned(p.simulated_power),
+                pct_unsigned(p.simulated_power_se)
+            );
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "verdicts (contribution margin per session, {} holdout, CUPED where it helps):",
+        pct_short(cfg.holdouts[0])
+    );
+    for v in &f.verdicts {
+        let _ = writeln!(out, "  {}", v.verdict);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "verdict: {}", f.summary);
+    out
 }
