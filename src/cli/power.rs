@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{OutputFormat, StoreArgs, emit};
 use liftlab::io::{ColumnSpec, read_units};
-use liftlab::montecarlo::{PowerConfig, data_power, monte_carlo_power};
+use liftlab::montecarlo::{PowerConfig, PowerReport, data_power, monte_carlo_power, simulated_mde};
 use liftlab::report::{csv, json, table};
 
 /// Flags of `liftlab power`. Simulates the store by default; with `--from`,
@@ -48,9 +48,35 @@ pub struct PowerArgs {
     /// Pre-period covariate column in --from: CUPED is tested too.
     #[arg(long, value_name = "COL", requires = "from", help_heading = "Power on your own data")]
     covariate: Option<String>,
+    /// Also find the simulated MDE: the smallest lift detected with --power,
+    /// by bisection over the lift with common random numbers.
+    #[arg(long, conflicts_with = "from", help_heading = "Simulated MDE")]
+    mde: bool,
+    /// Metric whose simulated MDE is sought.
+    #[arg(long, value_enum, default_value_t = MdeMetric::Margin, help_heading = "Simulated MDE")]
+    mde_metric: MdeMetric,
+    /// Power the simulated MDE is defined by.
+    #[arg(long, default_value_t = 0.80, help_heading = "Simulated MDE")]
+    power: f64,
+    /// Stop bisecting when the bracket's upper/lower lift ratio is below 1 + this.
+    #[arg(long, default_value_t = 0.05, help_heading = "Simulated MDE")]
+    mde_tolerance: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+}
+
+/// Metrics of `--mde-metric`, in the order of `liftlab::montecarlo::METRICS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MdeMetric {
+    /// Contribution margin per session (delta method).
+    Margin,
+    /// Revenue per visitor (Welch).
+    Revenue,
+    /// Revenue per visitor with CUPED.
+    RevenueCuped,
+    /// Conversion per session (delta method).
+    Conversion,
 }
 
 /// A progress bar on a terminal's stderr, hidden otherwise.
@@ -90,7 +116,12 @@ pub fn run(args: PowerArgs) -> Result<()> {
     } else {
         let profile = args.store.profile()?;
         let sim = args.store.sim_config(args.seed, 1);
-        let report = monte_carlo_power(&profile, &sim, args.lift, &config, &progress);
+        let report = if args.mde {
+            simulated_mde(&profile, &sim, &config, args.mde_metric as usize, args.power, args.mde_tolerance, &progress)
+                .map(|(report, mde)| PowerReport { mde: Some(mde), ..report })
+        } else {
+            monte_carlo_power(&profile, &sim, args.lift, &config, &progress)
+        };
         bar.finish_and_clear();
         let report = report?;
         match args.format {

@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result, check_open_unit};
+use crate::report::format::pct_short;
 use crate::rng::splitmix64;
 use crate::sim::{Level, SimConfig, SimResult, simulate, summarize};
 use crate::stats::{self, ArmEstimate, Moments};
@@ -67,6 +68,9 @@ pub struct MetricPower {
     /// Normal-approximation power for the same true effect, with the
     /// standard error the A/A replicates measured (root mean square).
     pub analytic_power: f64,
+    /// Root mean square over the A/A tests of the relative lift's standard
+    /// error (a fraction).
+    pub aa_se: f64,
 }
 
 /// A Monte Carlo power report for one store, duration, holdout and lift.
@@ -84,6 +88,34 @@ pub struct PowerReport {
     pub config: PowerConfig,
     /// One row per metric.
     pub metrics: Vec<MetricPower>,
+    /// What `liftlab plan` computes for the same store, duration, holdout
+    /// and lift: analytic power for revenue per session, sessions taken as
+    /// independent units (see [`plan_power`]).
+    pub plan_power: f64,
+    /// The simulated MDE, when asked for ([`simulated_mde`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mde: Option<SimulatedMde>,
+}
+
+/// The smallest simulated lift detected with the requested power.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimulatedMde {
+    /// Metric and method searched (one of [`METRICS`]).
+    pub metric: String,
+    /// Power sought.
+    pub target_power: f64,
+    /// Smallest conversion lift evaluated with simulated power ≥ target.
+    pub lift: f64,
+    /// The metric's mean realized true lift there.
+    pub true_lift: f64,
+    /// Simulated power there, and its Monte Carlo SE.
+    pub power: f64,
+    /// Monte Carlo SE of `power`.
+    pub power_se: f64,
+    /// Normal-approximation MDE with the A/A-measured SE, as a relative lift.
+    pub analytic_mde: f64,
+    /// Every lift evaluated and the metric's simulated power there, in order.
+    pub evaluations: Vec<(f64, f64)>,
 }
 
 /// One replicate's outcome for one metric.
@@ -159,6 +191,7 @@ fn summarize_outcomes(name: &str, col: &[Outcome], alpha: f64) -> MetricPower {
         bias: mean_err,
         bias_se: sd_err / kf.sqrt(),
         analytic_power: analytic,
+        aa_se: rms_se,
     }
 }
 
@@ -261,7 +294,119 @@ pub fn monte_carlo_power(
         lift,
         config: config.clone(),
         metrics,
+        plan_power: plan_power(profile, sim, lift, config.alpha)?,
+        mde: None,
     })
+}
+
+/// The analytic power `liftlab plan` reports for a store's economics at a
+/// relative lift: revenue per session, zero-inflated, with every session an
+/// independent unit ([`crate::plan::Traffic::from_economics`]).
+///
+/// # Formula
+/// `N = sessions/day · days`, `SE = σ·√(1/(hN) + 1/((1−h)N))`,
+/// `power = Φ(k − z) + Φ(−k − z)`, `k = lift·μ/SE` ([`stats::power_at`]).
+/// It ignores that sessions of one visitor are correlated (the visitor is
+/// what is randomized), the spread of visitors' propensity and the cohort
+/// mix, so it is optimistic for a visitor-randomized test.
+///
+/// # Errors
+/// As [`crate::plan::plan`].
+pub fn plan_power(profile: &StoreProfile, sim: &SimConfig, lift: f64, alpha: f64) -> Result<f64> {
+    let traffic = crate::plan::Traffic::from_economics(crate::plan::StoreEconomics::from(profile))?;
+    let n = traffic.daily_units * sim.days as f64;
+    let se = traffic.sd * (1.0 / (sim.holdout * n) + 1.0 / ((1.0 - sim.holdout) * n)).sqrt();
+    Ok(stats::power_at(lift * traffic.mean, se, alpha))
+}
+
+/// The simulated MDE of metric `metric` (an index into [`METRICS`]): the
+/// smallest conversion lift whose simulated power reaches `target_power`.
+///
+/// # Formula
+/// Every evaluation runs [`monte_carlo_power`] with the same seeds (common
+/// random numbers), so simulated power is a smooth, nearly monotone function
+/// of the lift. The first evaluation, at the analytic guess
+/// `L₀ = k(α, power)·RMS(SE_A/A)` from a pilot run, brackets the root by
+/// halving or doubling; bisection in log-lift then narrows the bracket until
+/// `hi/lo ≤ 1 + tolerance`. Returns the upper end (power ≥ target).
+///
+/// `progress(done, total)` counts replicates of the current evaluation.
+///
+/// # Errors
+/// As [`monte_carlo_power`]; [`Error::InvalidParameter`] for a metric index
+/// out of range, `target_power` outside (α, 1) or a non-positive tolerance;
+/// [`Error::Degenerate`] if no lift up to 64× the guess reaches the power.
+pub fn simulated_mde(
+    profile: &StoreProfile,
+    sim: &SimConfig,
+    config: &PowerConfig,
+    metric: usize,
+    target_power: f64,
+    tolerance: f64,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(PowerReport, SimulatedMde)> {
+    if metric >= METRICS.len() {
+        return Err(Error::invalid("--mde metric", metric, "a metric of liftlab power"));
+    }
+    crate::error::check_positive("--mde-tolerance", tolerance)?;
+    let k = stats::mde_multiplier(config.alpha, target_power)?;
+    let mut evaluations = Vec::new();
+    let mut eval = |lift: f64| -> Result<PowerReport> {
+        let r = monte_carlo_power(profile, sim, lift, config, progress)?;
+        evaluations.push((lift, r.metrics[metric].power));
+        Ok(r)
+    };
+    let reaches = |r: &PowerReport| r.metrics[metric].power >= target_power;
+    // The A/A twins do not depend on the lift: any run measures the SE.
+    let analytic_mde = k * eval(0.01)?.metrics[metric].aa_se;
+    let (mut lo, mut hi) = (analytic_mde, analytic_mde);
+    let mut hi_report = eval(hi)?;
+    if reaches(&hi_report) {
+        loop {
+            lo = hi / 2.0;
+            let r = eval(lo)?;
+            if !reaches(&r) {
+                break;
+            }
+            (hi, hi_report) = (lo, r);
+            if hi < analytic_mde / 64.0 {
+                break;
+            }
+        }
+    } else {
+        while !reaches(&hi_report) {
+            lo = hi;
+            hi *= 2.0;
+            if hi > 64.0 * analytic_mde {
+                return Err(Error::Degenerate {
+                    metric: METRICS[metric].into(),
+                    message: format!("no lift up to {} reaches power {target_power}", pct_short(lo)),
+                });
+            }
+            hi_report = eval(hi)?;
+        }
+    }
+    while hi / lo > 1.0 + tolerance {
+        let mid = (lo * hi).sqrt();
+        let r = eval(mid)?;
+        if reaches(&r) {
+            (hi, hi_report) = (mid, r);
+        } else {
+            lo = mid;
+        }
+    }
+    let m = &hi_report.metrics[metric];
+    let mde = SimulatedMde {
+        metric: METRICS[metric].into(),
+        target_power,
+        lift: hi,
+        true_lift: m.true_lift,
+        power: m.power,
+        power_se: m.power_se,
+        analytic_mde,
+        evaluations,
+    };
+    Ok((hi_report, mde))
 }
 
 #[cfg(test)]
@@ -285,6 +430,21 @@ mod tests {
         let conv = &big.metrics[3];
         assert!(conv.power > 0.9 && conv.analytic_power > 0.9, "{conv:?}");
         assert!((conv.true_lift - 0.20).abs() < 0.03);
+    }
+
+    #[test]
+    fn simulated_mde_brackets_the_power_target() {
+        let p = StoreProfile::preset("20m").unwrap();
+        let sim = SimConfig { days: 7, holdout: 0.5, seed: 4, salt: 1 };
+        let cfg = PowerConfig { replicates: 150, alpha: 0.05, seed: 4 };
+        let (report, mde) = simulated_mde(&p, &sim, &cfg, 3, 0.8, 0.1, &|_, _| {}).unwrap();
+        assert!(mde.power >= 0.8 && report.lift == mde.lift, "{mde:?}");
+        // The largest lift evaluated below the target is within 10% of it.
+        let below = mde.evaluations.iter().filter(|e| e.1 < 0.8).map(|e| e.0).fold(0.0, f64::max);
+        assert!(below < mde.lift && mde.lift / below <= 1.1 + 1e-12, "{mde:?}");
+        // Conversion is close to normal at this size: within 25% of the analytic MDE.
+        assert!((mde.lift / mde.analytic_mde - 1.0).abs() < 0.25, "{mde:?}");
+        assert!(simulated_mde(&p, &sim, &cfg, 9, 0.8, 0.1, &|_, _| {}).is_err());
     }
 
     #[test]

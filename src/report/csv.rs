@@ -172,6 +172,7 @@ pub const POWER_COLUMNS: &[&str] = &[
     "coverage_se",
     "bias",
     "bias_se",
+    "aa_se",
 ];
 
 /// The metric rows of a Monte Carlo power report as CSV text ([`POWER_COLUMNS`]).
@@ -194,6 +195,7 @@ pub fn power_csv(metrics: &[crate::montecarlo::MetricPower]) -> csv::Result<Stri
                 num(m.coverage_se),
                 num(m.bias),
                 num(m.bias_se),
+                num(m.aa_se),
             ]
         }),
     )

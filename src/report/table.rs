@@ -394,6 +394,31 @@ pub fn power_table(p: &crate::montecarlo::PowerReport) -> String {
         p.config.alpha
     );
     power_rows(&mut out, &p.metrics);
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "liftlab plan for the same store (revenue per session, every session an independent unit): power {}. \
+         It is optimistic: the visitor is randomized, and one visitor's sessions share a propensity to buy.",
+        pct_unsigned(p.plan_power)
+    );
+    if let Some(m) = &p.mde {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "simulated MDE of {} at {} power: conversion lift {} (true lift {}), simulated power {} ± {}; \
+             normal approximation: {}",
+            m.metric,
+            pct_short(m.target_power),
+            pct(m.lift),
+            pct(m.true_lift),
+            pct_unsigned(m.power),
+            pct_unsigned(m.power_se),
+            pct(m.analytic_mde)
+        );
+        let steps: Vec<String> =
+            m.evaluations.iter().map(|(l, p)| format!("{} -> {}", pct_short(*l), pct_unsigned(*p))).collect();
+        let _ = writeln!(out, "bisection (common random numbers; lift -> power): {}", steps.join(", "));
+    }
     out
 }
 
