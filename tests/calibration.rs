@@ -153,3 +153,94 @@ fn welch_power_is_what_the_plan_says_for_a_normal_metric() {
     let analytic = stats::power_at(effect, (2.0 / n as f64).sqrt(), 0.05);
     within_3_mcse("simulated vs analytic power", rejects as f64 / reps as f64, analytic, reps as f64);
 }
+
+/// Monte Carlo power of a store against the normal approximation with the
+/// A/A-measured SE, per metric, within 3 MC SE.
+fn power_matches_analytic(store: &str, days: u32, holdout: f64, lift: f64, reps: usize) {
+    use liftlab::montecarlo::{PowerConfig, monte_carlo_power};
+    let p = StoreProfile::preset(store).unwrap();
+    let sim = SimConfig { days, holdout, seed: 21, salt: 5 };
+    let cfg = PowerConfig { replicates: reps, alpha: 0.05, seed: 21 };
+    let r = monte_carlo_power(&p, &sim, lift, &cfg, &|_, _| {}).unwrap();
+    for m in &r.metrics {
+        within_3_mcse(
+            &format!("{store}: simulated vs analytic power, {}", m.metric),
+            m.power,
+            m.analytic_power,
+            r.config.replicates as f64,
+        );
+        within_3_mcse(
+            &format!("{store}: A/A false-positive rate, {}", m.metric),
+            m.aa_false_positive_rate,
+            0.05,
+            r.config.replicates as f64,
+        );
+        within_3_mcse(&format!("{store}: CI coverage, {}", m.metric), m.coverage, 0.95, r.config.replicates as f64);
+    }
+}
+
+#[test]
+fn simulated_power_matches_analytic_for_a_large_store() {
+    // $20M store, 7 days, 50/50, true conversion lift 8%: ≈ 1,800 orders per
+    // arm, where the normal approximation holds.
+    power_matches_analytic("20m", 7, 0.5, 0.08, 200);
+}
+
+#[test]
+#[ignore = "heavy: 2,000 simulated tests of a $100M store; run with --release -- --ignored"]
+fn simulated_power_matches_analytic_heavy_large_store() {
+    power_matches_analytic("100m", 14, 0.1, 0.03, 2_000);
+}
+
+#[test]
+#[ignore = "heavy: 4,000 A/A tests with a heavy-tailed order value (CV 3); run with --release -- --ignored"]
+fn aa_calibration_heavy_tail() {
+    let alpha = 0.05;
+    let mut profile = StoreProfile::preset("5m").unwrap();
+    profile.aov_cv = 3.0;
+    profile.treatment.conversion_lift = 0.0;
+    let reps = 4_000u64;
+    let rejects: Vec<[u32; 2]> = (0..reps)
+        .into_par_iter()
+        .map(|r| {
+            let cfg = SimConfig { days: 14, holdout: 0.5, seed: 5000 + r, salt: r };
+            let res = simulate(&profile, &cfg, Level::Aggregate, &|_, _| {}, |_| Ok(())).unwrap();
+            let [c, t] = res.stats.revenue;
+            let w = stats::welch(&c.estimate(), &t.estimate(), alpha).unwrap();
+            let rel = stats::relative_lift(&c.estimate(), &t.estimate(), alpha).unwrap();
+            [
+                (w.pvalue < alpha) as u32,
+                (rel.rel_effect_size_ci_lower <= 0.0 && 0.0 <= rel.rel_effect_size_ci_upper) as u32,
+            ]
+        })
+        .collect();
+    let n = reps as f64;
+    let share = |k: usize| rejects.iter().map(|v| v[k] as f64).sum::<f64>() / n;
+    within_3_mcse("heavy tail (AOV CV 3): Welch A/A false-positive rate", share(0), alpha, n);
+    within_3_mcse("heavy tail (AOV CV 3): delta-method lift CI coverage", share(1), 0.95, n);
+}
+
+#[test]
+#[ignore = "heavy: the frontier's simulated checks at $5M and $20M; run with --release -- --ignored"]
+fn frontier_checks_agree_where_stores_are_large() {
+    use liftlab::frontier::{FrontierConfig, frontier};
+    let cfg = FrontierConfig {
+        revenues: vec![5_000_000.0, 20_000_000.0],
+        check_replicates: 1_000,
+        check_revenues: vec![5_000_000.0, 20_000_000.0],
+        ..FrontierConfig::default()
+    };
+    let f = frontier(&StoreProfile::default(), &cfg, &|_, _| {}).unwrap();
+    for c in &f.checks {
+        eprintln!(
+            "{} {}: analytic {:.4}, simulated {:.4} ± {:.4}, A/A {:.4}",
+            c.annual_revenue_usd,
+            c.metric,
+            c.analytic_power,
+            c.simulated_power,
+            c.simulated_power_se,
+            c.aa_false_positive_rate
+        );
+        assert!(!c.disagrees, "{c:?}");
+    }
+}
