@@ -1,37 +1,80 @@
 #!/usr/bin/env bash
-# Side-by-side speed of `liftlab analyze` and the same job in Python on the
-# Hillstrom data (64,000 units, 3 arms).
+# Side-by-side speed of liftlab and the same job in Python.
 #
-# Usage: benches/vs_python/run.sh [RUNS]     (RUNS timed runs per contender, default 5)
+# Usage: benches/vs_python/run.sh [hillstrom|bootstrap|aa] [RUNS]   (no name: all; RUNS default 5)
+#   hillstrom: `liftlab analyze` on the Hillstrom data (64,000 units, 3 arms). Every contender
+#              is timed as a whole process (start-up, imports, CSV parsing included), median of
+#              RUNS after one untimed warm-up run. The Python script also reports its
+#              in-process time without interpreter start-up and imports.
+#   bootstrap: bootstrap_1m.py, liftlab's bootstrap against scipy and numpy bootstraps of the
+#              difference in means on 1,000,000 synthetic units, all in one run (see its docstring).
+#   aa:        aa_tea_tasting.py, `liftlab power --from` against tea-tasting's Experiment.simulate:
+#              1,000 A/A splits of 100,000 synthetic users, speed and false-positive rates
+#              (liftlab median of RUNS, tea-tasting one run; see its docstring).
 # Env:   RUNS, BOOTSTRAP (resamples, default 2000), PYTHON (to make the venv, default python3)
-#
-# Every contender is timed as a whole process (start-up, imports, CSV parsing
-# included), median of RUNS after one untimed warm-up run. The Python script
-# also reports its in-process time without interpreter start-up and imports.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 DATA="$REPO/../shared/datasets/hillstrom/hillstrom.csv"
+WHAT=all
+case "${1:-}" in
+    hillstrom | bootstrap | aa) WHAT="$1"; shift ;;
+esac
 RUNS="${1:-${RUNS:-5}}"
 B="${BOOTSTRAP:-2000}"
 VENV="$HERE/.venv"
 PY="$VENV/bin/python"
 TEA_PIN="tea-tasting==1.14.0"
 
-if [[ ! -f "$DATA" ]]; then
+if [[ $WHAT == hillstrom && ! -f "$DATA" ]]; then
     echo "Hillstrom dataset not found at $DATA: nothing to compare, skipping." >&2
     exit 0
 fi
 
 # --- Python venv ------------------------------------------------------------
-if [[ ! -f "$VENV/.core-installed" ]]; then
+# (re)made when the marker is missing or the venv's Python cannot import the core packages,
+# e.g. a venv copied without its interpreter link
+if [[ ! -f "$VENV/.core-installed" ]] || ! "$PY" -c "import numpy, scipy, pandas" 2>/dev/null; then
     echo ">> creating $VENV" >&2
-    "${PYTHON:-python3}" -m venv "$VENV"
+    "${PYTHON:-python3}" -m venv --clear "$VENV"
     "$PY" -m pip install --quiet --disable-pip-version-check \
         numpy==2.4.6 scipy==1.17.1 pandas==3.1.1
     touch "$VENV/.core-installed"
 fi
+
+# --- liftlab ------------------------------------------------------------------
+echo ">> cargo build --release" >&2
+(cd "$REPO" && cargo build --release --quiet)
+LIFTLAB="$REPO/target/release/liftlab"
+
+# --- A/A simulation against tea-tasting (needs it) --------------------------------
+if [[ $WHAT == all || $WHAT == aa ]]; then
+    if ! "$PY" -c "import tea_tasting" 2>/dev/null && [[ ! -f "$VENV/.tea-tasting-failed" ]]; then
+        echo ">> installing $TEA_PIN (needed by aa_tea_tasting.py)" >&2
+        "$PY" -m pip install --quiet --disable-pip-version-check "$TEA_PIN" || touch "$VENV/.tea-tasting-failed"
+    fi
+    if "$PY" -c "import tea_tasting" 2>/dev/null; then
+        "$PY" "$HERE/aa_tea_tasting.py" --liftlab "$LIFTLAB" --runs "$RUNS"
+    else
+        echo "tea-tasting is not installed: skipping the A/A comparison." >&2
+    fi
+    if [[ $WHAT == aa ]]; then exit 0; fi
+    echo
+fi
+
+# --- bootstrap on 1,000,000 units -----------------------------------------------
+if [[ $WHAT != hillstrom ]]; then
+    "$PY" "$HERE/bootstrap_1m.py" --liftlab "$LIFTLAB" --resamples "$B" --runs "$RUNS"
+fi
+if [[ $WHAT == bootstrap ]]; then exit 0; fi
+if [[ ! -f "$DATA" ]]; then
+    echo "Hillstrom dataset not found at $DATA: skipping the Hillstrom comparison." >&2
+    exit 0
+fi
+if [[ $WHAT == all ]]; then echo; fi
+
+# --- Hillstrom: optional tea-tasting contender -----------------------------------
 if ! "$PY" -c "import tea_tasting" 2>/dev/null && [[ ! -f "$VENV/.tea-tasting-failed" ]]; then
     echo ">> installing $TEA_PIN (optional contender)" >&2
     if ! "$PY" -m pip install --quiet --disable-pip-version-check "$TEA_PIN"; then
@@ -42,12 +85,7 @@ fi
 HAVE_TEA=0
 if "$PY" -c "import tea_tasting" 2>/dev/null; then HAVE_TEA=1; fi
 
-# --- liftlab ------------------------------------------------------------------
-echo ">> cargo build --release" >&2
-(cd "$REPO" && cargo build --release --quiet)
-LIFTLAB="$REPO/target/release/liftlab"
-
-# --- timing -------------------------------------------------------------------
+# --- Hillstrom: timing ------------------------------------------------------------
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 LL_ARGS=(analyze "$DATA" --variant-col segment --control "No E-Mail" --metric spend --covariate history)
@@ -69,7 +107,7 @@ time_it liftlab_boot "$LIFTLAB" "${LL_ARGS[@]}" --bootstrap "$B"
 time_it scipy_boot "$PY" "${PY_ARGS[@]}" --bootstrap "$B"
 time_it numpy_boot "$PY" "${PY_ARGS[@]}" --bootstrap "$B" --numpy-bootstrap
 
-# --- report -------------------------------------------------------------------
+# --- Hillstrom: report ------------------------------------------------------------
 for key in liftlab scipy tea liftlab_boot scipy_boot numpy_boot; do
     [[ -f "$OUT/$key.out" ]] || continue
     echo "===== output of $key ====="
