@@ -492,6 +492,10 @@ fn store_verdict(revenue: f64, target: f64, to_target: f64, to_claim: f64, longe
     }
 }
 
+/// The simulated metrics checked, as (index into [`FRONTIER_METRICS`], CUPED),
+/// in the order of the first three of [`crate::montecarlo::METRICS`].
+const CHECKED: [(usize, bool); 3] = [(0, false), (1, false), (1, true)];
+
 /// The duration of the simulated checks: the configured one closest to 30 days.
 fn check_days(config: &FrontierConfig) -> u32 {
     *config.days.iter().min_by_key(|&&d| (d as i64 - 30).abs()).expect("validated")
@@ -515,7 +519,7 @@ fn checks(
         let pc = PowerConfig { replicates: config.check_replicates, alpha: config.alpha, seed: config.seed };
         let done = i * config.check_replicates;
         let report = monte_carlo_power(&store, &sim, lift, &pc, &|k, n| progress(done + k, n))?;
-        for (m, (metric, cuped)) in [(0, false), (1, false), (1, true)].into_iter().enumerate() {
+        for (m, &(metric, cuped)) in CHECKED.iter().enumerate() {
             let r = &report.metrics[m];
             let analytic = analytic_power(cal, metric, revenue, days as f64, h, cuped, r.true_lift, config.alpha);
             let disagrees = (r.power - analytic).abs() > 3.0 * r.power_se.max(1.0 / config.check_replicates as f64)
@@ -561,7 +565,7 @@ fn power_curve(
         let pc = PowerConfig { replicates: config.check_replicates, alpha: config.alpha, seed: config.seed };
         let done = i * config.check_replicates;
         let report = monte_carlo_power(profile, &sim, lift, &pc, &|k, n| progress(done + k, n))?;
-        for (m, (metric, cuped)) in [(0, false), (1, false), (1, true)].into_iter().enumerate() {
+        for (m, &(metric, cuped)) in CHECKED.iter().enumerate() {
             let r = &report.metrics[m];
             // At zero lift the "power" is the A/A rate: significant either way.
             let simulated = if lift == 0.0 { r.aa_false_positive_rate } else { r.power };

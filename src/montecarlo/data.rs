@@ -7,11 +7,11 @@ use rand::Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{MetricPower, Outcome, PowerConfig, summarize_outcomes};
+use super::{Method, MetricPower, Outcome, PowerConfig, outcome, summarize_outcomes, test};
 use crate::error::{Error, Result, check_open_unit};
 use crate::io::UnitTable;
 use crate::rng::{domain, stream};
-use crate::stats::{self, ArmEstimate, Moments};
+use crate::stats::Moments;
 
 /// A Monte Carlo power report on a table of units.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,17 +28,6 @@ pub struct DataPowerReport {
     pub config: PowerConfig,
     /// One row per metric and method.
     pub metrics: Vec<MetricPower>,
-}
-
-/// How one metric is tested.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Method {
-    /// Welch's test on the mean; `x` is the covariate (or 0).
-    Mean,
-    /// CUPED with the covariate `x`.
-    Cuped,
-    /// Delta method for `Σy/Σx`; `x` is the denominator.
-    Ratio,
 }
 
 /// One metric's values, centered for accurate sums.
@@ -68,28 +57,6 @@ type Sums = [f64; 6];
 
 fn moments(s: &Sums, center: (f64, f64)) -> Result<Moments> {
     Ok(Moments::from_sums(s[0] as u64, s[1], s[2], s[3], s[4], s[5])?.shifted(center.0, center.1))
-}
-
-/// Relative lift, CI bounds, p-value and the lift's SE of one test.
-fn test(c: &Moments, t: &Moments, method: Method, alpha: f64) -> Result<(f64, f64, f64, f64, f64)> {
-    if method == Method::Cuped {
-        let cu = stats::cuped(c, t, alpha)?;
-        let r = cu.relative;
-        return Ok((
-            r.rel_effect_size,
-            r.rel_effect_size_ci_lower,
-            r.rel_effect_size_ci_upper,
-            cu.welch.pvalue,
-            r.rel_effect_size_se,
-        ));
-    }
-    let (ec, et): (ArmEstimate, ArmEstimate) = match method {
-        Method::Ratio => (stats::ratio_estimate(c)?, stats::ratio_estimate(t)?),
-        _ => (c.estimate(), t.estimate()),
-    };
-    let w = stats::welch(&ec, &et, alpha)?;
-    let r = stats::relative_lift(&ec, &et, alpha)?;
-    Ok((r.rel_effect_size, r.rel_effect_size_ci_lower, r.rel_effect_size_ci_upper, w.pvalue, r.rel_effect_size_se))
 }
 
 /// Re-randomizes the rows of `table` `config.replicates` times and reports,
@@ -174,16 +141,9 @@ pub fn data_power(
                 let (mc, mt) = (moments(&sc, col.center)?, moments(&st, col.center)?);
                 let mt_ab = mt.scaled_y(1.0 + lift);
                 for &(_, method) in &col.methods {
-                    let (_, _, _, p_aa, se_aa) = test(&mc, &mt, method, config.alpha)?;
-                    let (est, lo, hi, p, _) = test(&mc, &mt_ab, method, config.alpha)?;
-                    out.push(Outcome {
-                        hit: p < config.alpha && est.signum() == lift.signum() && lift != 0.0,
-                        aa_reject: p_aa < config.alpha,
-                        covers: lo <= lift && lift <= hi,
-                        error: est - lift,
-                        truth: lift,
-                        aa_se: se_aa,
-                    });
+                    let aa = test(&mc, &mt, method, config.alpha)?;
+                    let ab = test(&mc, &mt_ab, method, config.alpha)?;
+                    out.push(outcome(&ab, &aa, lift, lift, config.alpha));
                 }
             }
             progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, k);

@@ -19,7 +19,7 @@ use crate::error::{Error, Result, check_open_unit};
 use crate::report::format::pct_short;
 use crate::rng::splitmix64;
 use crate::sim::{Level, SimConfig, SimResult, simulate, summarize};
-use crate::stats::{self, ArmEstimate, Moments};
+use crate::stats::{self, Moments};
 use crate::store::StoreProfile;
 
 /// The metrics whose power is simulated.
@@ -129,41 +129,74 @@ struct Outcome {
     aa_se: f64,
 }
 
+/// How a metric is tested.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Method {
+    /// Welch's test on the mean.
+    Mean,
+    /// CUPED with the moments' covariate `x`.
+    Cuped,
+    /// Delta method for `Σy/Σx`.
+    Ratio,
+}
+
 /// Control and treatment statistics of metric `metric` (index into
-/// [`METRICS`]) and whether it is a ratio metric.
-fn estimates(result: &SimResult, metric: usize) -> (Moments, Moments, bool) {
+/// [`METRICS`]) and how it is tested.
+fn estimates(result: &SimResult, metric: usize) -> (Moments, Moments, Method) {
     let s = &result.stats;
-    let (pair, ratio) = match metric {
-        0 => (s.margin_per_session, true),
-        1 | 2 => (s.revenue, false),
-        _ => (s.orders_per_session, true),
+    let (pair, method) = match metric {
+        0 => (s.margin_per_session, Method::Ratio),
+        1 => (s.revenue, Method::Mean),
+        2 => (s.revenue, Method::Cuped),
+        _ => (s.orders_per_session, Method::Ratio),
     };
-    (pair[0], pair[1], ratio)
+    (pair[0], pair[1], method)
 }
 
-fn arm_estimates(c: &Moments, t: &Moments, ratio: bool) -> Result<(ArmEstimate, ArmEstimate)> {
-    if ratio { Ok((stats::ratio_estimate(c)?, stats::ratio_estimate(t)?)) } else { Ok((c.estimate(), t.estimate())) }
+/// One test's relative lift, its CI bounds, the p-value and the lift's SE.
+struct TestResult {
+    lift: f64,
+    lower: f64,
+    upper: f64,
+    pvalue: f64,
+    se: f64,
 }
 
-/// Relative lift, its CI bounds, the p-value and the lift's SE of one metric
-/// in one simulated test.
-fn test(result: &SimResult, metric: usize, alpha: f64) -> Result<(f64, f64, f64, f64, f64)> {
-    let (c, t, ratio) = estimates(result, metric);
-    if metric == 2 {
-        let cu = stats::cuped(&c, &t, alpha)?;
-        let r = cu.relative;
-        return Ok((
-            r.rel_effect_size,
-            r.rel_effect_size_ci_lower,
-            r.rel_effect_size_ci_upper,
-            cu.welch.pvalue,
-            r.rel_effect_size_se,
-        ));
+/// Tests control against treatment the way `analyze` does.
+fn test(c: &Moments, t: &Moments, method: Method, alpha: f64) -> Result<TestResult> {
+    let (r, pvalue) = match method {
+        Method::Cuped => {
+            let cu = stats::cuped(c, t, alpha)?;
+            (cu.relative, cu.welch.pvalue)
+        }
+        Method::Ratio | Method::Mean => {
+            let (ec, et) = match method {
+                Method::Ratio => (stats::ratio_estimate(c)?, stats::ratio_estimate(t)?),
+                _ => (c.estimate(), t.estimate()),
+            };
+            (stats::relative_lift(&ec, &et, alpha)?, stats::welch(&ec, &et, alpha)?.pvalue)
+        }
+    };
+    Ok(TestResult {
+        lift: r.rel_effect_size,
+        lower: r.rel_effect_size_ci_lower,
+        upper: r.rel_effect_size_ci_upper,
+        pvalue,
+        se: r.rel_effect_size_se,
+    })
+}
+
+/// The outcome of one replicate: the A/B test against the true lift, and
+/// its A/A twin.
+fn outcome(ab: &TestResult, aa: &TestResult, lift: f64, truth: f64, alpha: f64) -> Outcome {
+    Outcome {
+        hit: ab.pvalue < alpha && ab.lift.signum() == lift.signum() && lift != 0.0,
+        aa_reject: aa.pvalue < alpha,
+        covers: ab.lower <= truth && truth <= ab.upper,
+        error: ab.lift - truth,
+        truth,
+        aa_se: aa.se,
     }
-    let (ec, et) = arm_estimates(&c, &t, ratio)?;
-    let w = stats::welch(&ec, &et, alpha)?;
-    let r = stats::relative_lift(&ec, &et, alpha)?;
-    Ok((r.rel_effect_size, r.rel_effect_size_ci_lower, r.rel_effect_size_ci_upper, w.pvalue, r.rel_effect_size_se))
 }
 
 /// The operating characteristics of one metric from its replicates' outcomes.
@@ -263,16 +296,11 @@ pub fn monte_carlo_power(
                     1 | 2 => truth.revenue_per_visitor_lift,
                     _ => truth.conversion_lift,
                 };
-                let (est, lo, hi, p, _) = test(&res_ab, m, config.alpha)?;
-                let (_, _, _, p_aa, se_aa) = test(&res_aa, m, config.alpha)?;
-                *o = Outcome {
-                    hit: p < config.alpha && est.signum() == lift.signum() && lift != 0.0,
-                    aa_reject: p_aa < config.alpha,
-                    covers: lo <= true_lift && true_lift <= hi,
-                    error: est - true_lift,
-                    truth: true_lift,
-                    aa_se: se_aa,
-                };
+                let (c, t, method) = estimates(&res_ab, m);
+                let ab = test(&c, &t, method, config.alpha)?;
+                let (c, t, _) = estimates(&res_aa, m);
+                let aa = test(&c, &t, method, config.alpha)?;
+                *o = outcome(&ab, &aa, lift, true_lift, config.alpha);
             }
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n, k);
