@@ -220,7 +220,7 @@ fn aa_calibration_heavy_tail() {
     // Known limitation, measured: with order values this skewed the normal
     // delta-method CI of the relative lift undercovers (0.937 ± 0.0034 over
     // 4,000 tests of a $5M store, 14 days, 50/50). This guards against it
-    // getting worse; the bootstrap (BCa) is the remedy to offer.
+    // getting worse; the bootstrap (BCa) is the remedy to try, not yet measured.
     let coverage = share(1);
     eprintln!("heavy tail (AOV CV 3): delta-method lift CI coverage {coverage:.4} (known to undercover)");
     assert!(coverage > 0.93, "coverage {coverage}");
