@@ -447,8 +447,11 @@ fn validate(config: &FrontierConfig) -> Result<()> {
     if config.revenues.is_empty() {
         return Err(Error::invalid("--revenues", "(none)", "at least one annual revenue in USD"));
     }
-    for &r in config.revenues.iter().chain(&config.check_revenues) {
+    for &r in &config.revenues {
         check_positive("--revenues", r)?;
+    }
+    for &r in &config.check_revenues {
+        check_positive("--check-revenues", r)?;
     }
     if config.days.is_empty() || config.days.contains(&0) {
         return Err(Error::invalid("--days", format!("{:?}", config.days), "durations of at least 1 day"));
