@@ -10,7 +10,8 @@ use plotters::prelude::*;
 use super::format::{pct_short, sig, usd_short};
 use super::plot::{PLOT_SIZE, register_fonts};
 use crate::error::{Error, Result};
-use crate::frontier::{FRONTIER_METRICS, Frontier, PLAUSIBLE_LIFT_BAND, VENDOR_CLAIM_BAND, rel_mde};
+use crate::frontier::{CHECKED, FRONTIER_METRICS, Frontier, PLAUSIBLE_LIFT_BAND, VENDOR_CLAIM_BAND, rel_mde};
+use crate::montecarlo::METRICS;
 
 const PALETTE: [RGBColor; 6] = [
     RGBColor(31, 90, 180),
@@ -229,12 +230,8 @@ fn power_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) 
             .label(label)
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 24, y + 6)], color.mix(0.4).filled()));
     }
-    let series = [
-        (0, false, "margin per session (delta)"),
-        (1, false, "revenue per visitor (Welch)"),
-        (1, true, "revenue per visitor (CUPED)"),
-    ];
-    for (i, (m, cuped, name)) in series.into_iter().enumerate() {
+    for (i, &(m, cuped)) in CHECKED.iter().enumerate() {
+        let name = METRICS[i];
         let color = PALETTE[i];
         let analytic: Vec<(f64, f64)> = (0..=200)
             .map(|j| {
@@ -248,20 +245,7 @@ fn power_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) 
             .map_err(s)?
             .label(format!("{name}: analytic"))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
-        let points: Vec<_> = f
-            .power_curve
-            .iter()
-            .filter(|p| {
-                p.metric.starts_with(FRONTIER_METRICS[m])
-                    && p.metric.contains(if cuped {
-                        "CUPED"
-                    } else if m == 0 {
-                        "delta"
-                    } else {
-                        "Welch"
-                    })
-            })
-            .collect();
+        let points: Vec<_> = f.power_curve.iter().filter(|p| p.metric == name).collect();
         if points.is_empty() {
             continue;
         }
@@ -329,11 +313,11 @@ fn mde_by_days<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) 
         .draw()
         .map_err(s)?;
     bands(&mut chart, (0.0, x_max), 100.0)?;
-    for (i, (m, cuped, points)) in lines.into_iter().enumerate() {
+    for (m, cuped, points) in lines {
         let color = PALETTE[m];
         let label = format!("{}{}", FRONTIER_METRICS[m], if cuped { ", CUPED" } else { "" });
         let style = color.stroke_width(if cuped { 2 } else { 3 });
-        if i % 2 == 1 {
+        if cuped {
             chart
                 .draw_series(DashedLineSeries::new(points, 8, 6, style))
                 .map_err(s)?

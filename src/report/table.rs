@@ -519,7 +519,7 @@ pub fn frontier_table(f: &crate::frontier::Frontier) -> String {
                 let mut line = format!("{:<16}{:>13}", usd_short(revenue), count(per_day.round()));
                 for r in rows {
                     let (plain, cuped) = get(r);
-                    let mark = if plain.min(cuped) <= cfg.target_lift { "*" } else { " " };
+                    let mark = if cuped <= cfg.target_lift { "*" } else { " " };
                     let _ = write!(line, "{:>20}", format!("{} ({}){mark}", pct_short(plain), pct_short(cuped)));
                 }
                 let _ = writeln!(out, "{line}");
