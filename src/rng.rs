@@ -22,6 +22,8 @@ pub mod domain {
     pub const DAYS: u64 = 4;
     /// Re-randomizations of a table of units (index = replicate number).
     pub const REPLICATE: u64 = 5;
+    /// Re-randomizations of a permutation test (index = draw number).
+    pub const PERMUTATION: u64 = 6;
 }
 
 /// SplitMix64 step (Steele, Lea & Flood 2014): a bijective mixer that turns
