@@ -57,6 +57,16 @@ pub struct MetricPower {
     pub aa_false_positive_rate: f64,
     /// Monte Carlo SE of the false-positive rate.
     pub aa_false_positive_rate_se: f64,
+    /// Share of A/A tests significant with treatment above control
+    /// (target: α/2).
+    pub aa_false_positive_rate_upper: f64,
+    /// Monte Carlo SE of `aa_false_positive_rate_upper`.
+    pub aa_false_positive_rate_upper_se: f64,
+    /// Share of A/A tests significant with treatment below control
+    /// (target: α/2).
+    pub aa_false_positive_rate_lower: f64,
+    /// Monte Carlo SE of `aa_false_positive_rate_lower`.
+    pub aa_false_positive_rate_lower_se: f64,
     /// Share of A/B relative-lift CIs that contain the realized true lift.
     pub coverage: f64,
     /// Monte Carlo SE of `coverage`.
@@ -123,6 +133,8 @@ pub struct SimulatedMde {
 struct Outcome {
     hit: bool,
     aa_reject: bool,
+    /// Sign of the A/A estimate of treatment − control: 1, −1 or 0.
+    aa_sign: i8,
     covers: bool,
     error: f64,
     truth: f64,
@@ -153,9 +165,11 @@ fn estimates(result: &SimResult, metric: usize) -> (Moments, Moments, Method) {
     (pair[0], pair[1], method)
 }
 
-/// One test's relative lift, its CI bounds, the p-value and the lift's SE.
+/// One test's relative lift, its CI bounds, the p-value, the lift's SE and
+/// the absolute effect (treatment − control, whose sign the p-value tests).
 struct TestResult {
     lift: f64,
+    effect: f64,
     lower: f64,
     upper: f64,
     pvalue: f64,
@@ -164,24 +178,25 @@ struct TestResult {
 
 /// Tests control against treatment the way `analyze` does.
 fn test(c: &Moments, t: &Moments, method: Method, alpha: f64) -> Result<TestResult> {
-    let (r, pvalue) = match method {
+    let (r, welch) = match method {
         Method::Cuped => {
             let cu = stats::cuped(c, t, alpha)?;
-            (cu.relative, cu.welch.pvalue)
+            (cu.relative, cu.welch)
         }
         Method::Ratio | Method::Mean => {
             let (ec, et) = match method {
                 Method::Ratio => (stats::ratio_estimate(c)?, stats::ratio_estimate(t)?),
                 _ => (c.estimate(), t.estimate()),
             };
-            (stats::relative_lift(&ec, &et, alpha)?, stats::welch(&ec, &et, alpha)?.pvalue)
+            (stats::relative_lift(&ec, &et, alpha)?, stats::welch(&ec, &et, alpha)?)
         }
     };
     Ok(TestResult {
         lift: r.rel_effect_size,
+        effect: welch.effect_size,
         lower: r.rel_effect_size_ci_lower,
         upper: r.rel_effect_size_ci_upper,
-        pvalue,
+        pvalue: welch.pvalue,
         se: r.rel_effect_size_se,
     })
 }
@@ -192,6 +207,7 @@ fn outcome(ab: &TestResult, aa: &TestResult, lift: f64, truth: f64, alpha: f64) 
     Outcome {
         hit: ab.pvalue < alpha && ab.lift.signum() == lift.signum() && lift != 0.0,
         aa_reject: aa.pvalue < alpha,
+        aa_sign: (aa.effect > 0.0) as i8 - (aa.effect < 0.0) as i8,
         covers: ab.lower <= truth && truth <= ab.upper,
         error: ab.lift - truth,
         truth,
@@ -206,6 +222,8 @@ fn summarize_outcomes(name: &str, col: &[Outcome], alpha: f64) -> MetricPower {
     let share = |f: &dyn Fn(&Outcome) -> bool| col.iter().filter(|o| f(o)).count() as f64 / kf;
     let se_of = |p: f64| (p * (1.0 - p) / kf).sqrt();
     let (power, fpr, coverage) = (share(&|o| o.hit), share(&|o| o.aa_reject), share(&|o| o.covers));
+    let fpr_upper = share(&|o| o.aa_reject && o.aa_sign > 0);
+    let fpr_lower = share(&|o| o.aa_reject && o.aa_sign < 0);
     let mean_err = col.iter().map(|o| o.error).sum::<f64>() / kf;
     let sd_err = (col.iter().map(|o| (o.error - mean_err).powi(2)).sum::<f64>() / (kf - 1.0)).sqrt();
     let true_lift = col.iter().map(|o| o.truth).sum::<f64>() / kf;
@@ -219,6 +237,10 @@ fn summarize_outcomes(name: &str, col: &[Outcome], alpha: f64) -> MetricPower {
         power_se: se_of(power),
         aa_false_positive_rate: fpr,
         aa_false_positive_rate_se: se_of(fpr),
+        aa_false_positive_rate_upper: fpr_upper,
+        aa_false_positive_rate_upper_se: se_of(fpr_upper),
+        aa_false_positive_rate_lower: fpr_lower,
+        aa_false_positive_rate_lower_se: se_of(fpr_lower),
         coverage,
         coverage_se: se_of(coverage),
         bias: mean_err,
@@ -238,10 +260,14 @@ fn replicate_seed(seed: u64, r: u64) -> u64 {
 /// # Formula
 /// Over `K` replicates, with `L_r` the realized true relative lift of
 /// replicate `r` (treated visitors against themselves untreated) and
-/// `L̂_r`, `[lo_r, hi_r]`, `p_r` the analysis' estimate, CI and p-value:
+/// `L̂_r`, `[lo_r, hi_r]`, `p_r` the analysis' estimate, CI and p-value,
+/// and `Δ̂_r` the estimated treatment − control difference (of the means,
+/// ratios or CUPED-adjusted means):
 /// ```text
 /// power    = #{p_r < α and sign(L̂_r) = sign(lift)} / K
-/// FPR      = #{p_r(A/A) < α} / K
+/// FPR      = #{p_r(A/A) < α} / K                          (target α)
+/// FPR_up   = #{p_r(A/A) < α and Δ̂_r(A/A) > 0} / K        (target α/2)
+/// FPR_down = #{p_r(A/A) < α and Δ̂_r(A/A) < 0} / K        (target α/2)
 /// coverage = #{lo_r ≤ L_r ≤ hi_r} / K
 /// bias     = mean(L̂_r − L_r)
 /// MC SE    = √(p(1 − p)/K) for shares, sd(L̂_r − L_r)/√K for the bias
@@ -454,6 +480,12 @@ mod tests {
             assert!(b.power > s.power, "{}: {} vs {}", s.metric, b.power, s.power);
             // 120 A/A tests: MC SE ≈ 2%; allow 4 SE.
             assert!(s.aa_false_positive_rate < 0.05 + 4.0 * 0.02, "{}: {}", s.metric, s.aa_false_positive_rate);
+            // The two tails split the A/A false positives; each targets α/2 (MC SE ≈ 1.4%).
+            let tails = s.aa_false_positive_rate_upper + s.aa_false_positive_rate_lower;
+            assert!((tails - s.aa_false_positive_rate).abs() < 1e-12, "{s:?}");
+            for tail in [s.aa_false_positive_rate_upper, s.aa_false_positive_rate_lower] {
+                assert!(tail < 0.025 + 4.0 * 0.0143, "{s:?}");
+            }
         }
         let conv = &big.metrics[3];
         assert!(conv.power > 0.9 && conv.analytic_power > 0.9, "{conv:?}");

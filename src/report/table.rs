@@ -445,18 +445,30 @@ fn power_rows(out: &mut String, metrics: &[crate::montecarlo::MetricPower]) {
     let pm = |x: f64, se: f64| format!("{} ± {}", pct_unsigned(x), pct_unsigned(se));
     let _ = writeln!(
         out,
-        "{:<32} {:>10} {:>16} {:>9} {:>16} {:>16} {:>20}",
-        "metric (method)", "true lift", "power (sim)", "analytic", "A/A false pos.", "CI coverage", "bias (rel. lift)"
+        "{:<32} {:>10} {:>16} {:>9} {:>16} {:>16} {:>16} {:>20}",
+        "metric (method)",
+        "true lift",
+        "power (sim)",
+        "analytic",
+        "A/A false pos.",
+        "A/A up / down",
+        "CI coverage",
+        "bias (rel. lift)"
     );
     for m in metrics {
         let _ = writeln!(
             out,
-            "{:<32} {:>10} {:>16} {:>9} {:>16} {:>16} {:>20}",
+            "{:<32} {:>10} {:>16} {:>9} {:>16} {:>16} {:>16} {:>20}",
             m.metric,
             pct(m.true_lift),
             pm(m.power, m.power_se),
             pct_unsigned(m.analytic_power),
             pm(m.aa_false_positive_rate, m.aa_false_positive_rate_se),
+            format!(
+                "{} / {}",
+                pct_unsigned(m.aa_false_positive_rate_upper),
+                pct_unsigned(m.aa_false_positive_rate_lower)
+            ),
             pm(m.coverage, m.coverage_se),
             format!("{} ± {}", pct(m.bias), pct_unsigned(m.bias_se))
         );
@@ -465,8 +477,10 @@ fn power_rows(out: &mut String, metrics: &[crate::montecarlo::MetricPower]) {
     let _ = writeln!(
         out,
         "power: share of tests significant in the right direction; analytic: normal approximation with the standard \
-         error the A/A tests measured; A/A false positives should be within about 2 MC SE of alpha; coverage: share \
-         of relative-lift CIs containing the realized true lift (± is the Monte Carlo standard error)."
+         error the A/A tests measured; A/A false positives should be within about 2 MC SE of alpha; A/A up / down: \
+         significant A/A tests with treatment above / below control, each should be near alpha/2 (MC SEs in the \
+         JSON and CSV); coverage: share of relative-lift CIs containing the realized true lift \
+         (± is the Monte Carlo standard error)."
     );
 }
 
