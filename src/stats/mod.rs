@@ -13,15 +13,16 @@ pub mod moments;
 pub mod multiple;
 pub mod permutation;
 pub mod power;
+pub mod skew;
 pub mod srm;
 pub mod welch;
 
 pub use bootstrap::{
     BootstrapConfig, BootstrapResult, Interval, Resampling, bootstrap_ratio_two_sample, bootstrap_two_sample,
 };
-pub use cuped::{CupedAdjustment, CupedResult, cuped, cuped_adjust};
-pub use delta::{RelativeLift, ratio_estimate, relative_lift};
-pub use moments::{ArmEstimate, Moments};
+pub use cuped::{CupedAdjustment, CupedResult, cuped, cuped_adjust, cuped_with, ratio_cuped, ratio_cuped_adjust};
+pub use delta::{LiftInterval, RelativeLift, ratio_estimate, relative_lift, relative_lift_with};
+pub use moments::{ArmEstimate, Moments, RatioMoments};
 pub use multiple::{benjamini_hochberg, holm};
 pub use permutation::{ArmData, PermutationConfig, PermutationResult, permutation_test};
 pub use power::{mde, mde_multiplier, power_at, units_for_effect, zero_inflated_moments};

@@ -210,6 +210,116 @@ pub struct ArmEstimate {
     pub var_of_mean: f64,
 }
 
+/// Sufficient statistics of a ratio metric `Σy/Σd` with a covariate `x`:
+/// the count, the three means and the six centred co-moments.
+///
+/// # Formula
+/// For `z_i = (y_i, d_i, x_i)`, `mean = Σz/n` and `C = Σ(z − mean)(z − mean)ᵀ`,
+/// updated by Welford's algorithm and merged by Chan, Golub & LeVeque
+/// (1979), as [`Moments`]. Covariances use `ddof = 1`.
+///
+/// ```
+/// use liftlab::stats::RatioMoments;
+/// let m = RatioMoments::from_slices(&[2.0, 0.0, 6.0], &[1.0, 1.0, 2.0], &[1.0, 0.0, 3.0]);
+/// assert_eq!(m.n(), 3);
+/// assert!((m.ratio() - 2.0).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RatioMoments {
+    n: u64,
+    mean: [f64; 3],
+    c: [[f64; 3]; 3],
+}
+
+impl RatioMoments {
+    /// Statistics of the units `(y_i, d_i, x_i)`.
+    ///
+    /// # Panics
+    /// If the slices differ in length.
+    pub fn from_slices(y: &[f64], d: &[f64], x: &[f64]) -> Self {
+        assert!(y.len() == d.len() && y.len() == x.len(), "metric, denominator and covariate lengths differ");
+        let mut m = Self::default();
+        for i in 0..y.len() {
+            m.push(y[i], d[i], x[i]);
+        }
+        m
+    }
+
+    /// Adds one unit.
+    #[inline]
+    pub fn push(&mut self, y: f64, d: f64, x: f64) {
+        self.n += 1;
+        let n = self.n as f64;
+        let z = [y, d, x];
+        let before: [f64; 3] = std::array::from_fn(|k| z[k] - self.mean[k]);
+        for k in 0..3 {
+            self.mean[k] += before[k] / n;
+        }
+        for j in 0..3 {
+            for k in 0..3 {
+                self.c[j][k] += before[j] * (z[k] - self.mean[k]);
+            }
+        }
+    }
+
+    /// Merges `other` into `self`.
+    pub fn merge(&mut self, other: &RatioMoments) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *other;
+            return;
+        }
+        let (na, nb) = (self.n as f64, other.n as f64);
+        let n = na + nb;
+        let delta: [f64; 3] = std::array::from_fn(|k| other.mean[k] - self.mean[k]);
+        for j in 0..3 {
+            for k in 0..3 {
+                self.c[j][k] += other.c[j][k] + delta[j] * delta[k] * na * nb / n;
+            }
+        }
+        for k in 0..3 {
+            self.mean[k] += delta[k] * nb / n;
+        }
+        self.n += other.n;
+    }
+
+    /// Number of units.
+    pub fn n(&self) -> u64 {
+        self.n
+    }
+
+    /// Means of `(y, d, x)`.
+    pub fn means(&self) -> [f64; 3] {
+        self.mean
+    }
+
+    /// Sample covariance (`ddof = 1`) of components `j` and `k`
+    /// (0 = y, 1 = d, 2 = x); NaN when `n < 2`.
+    pub fn cov(&self, j: usize, k: usize) -> f64 {
+        if self.n < 2 { f64::NAN } else { self.c[j][k] / (self.n - 1) as f64 }
+    }
+
+    /// The ratio `R = ȳ/d̄`.
+    pub fn ratio(&self) -> f64 {
+        self.mean[0] / self.mean[1]
+    }
+
+    /// The metric and denominator alone, as [`Moments`] (`y`, with `d` as
+    /// its covariate), for [`crate::stats::ratio_estimate`].
+    pub fn ratio_moments(&self) -> Moments {
+        Moments {
+            n: self.n,
+            mean_y: self.mean[0],
+            m2_y: self.c[0][0],
+            mean_x: self.mean[1],
+            m2_x: self.c[1][1],
+            c_xy: self.c[0][1],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +366,22 @@ mod tests {
         for (p, q) in [(m.mean(), d.mean()), (m.var(), d.var()), (m.cov_xy(), d.cov_xy()), (m.mean_x(), d.mean_x())] {
             assert!((p - q).abs() <= 1e-12 * q.abs().max(1.0), "{p} vs {q}");
         }
+    }
+
+    #[test]
+    fn ratio_moments_merge_and_match_two_variable_moments() {
+        let y = [0.0, 3.0, 0.0, 12.0, 1.0, 7.0];
+        let d = [1.0, 2.0, 1.0, 4.0, 1.0, 2.0];
+        let x = [0.5, 1.0, 0.0, 8.0, 2.0, 1.0];
+        let all = RatioMoments::from_slices(&y, &d, &x);
+        let mut a = RatioMoments::from_slices(&y[..2], &d[..2], &x[..2]);
+        a.merge(&RatioMoments::from_slices(&y[2..], &d[2..], &x[2..]));
+        for (j, k) in [(0, 0), (0, 1), (1, 2), (2, 2)] {
+            assert!((a.cov(j, k) - all.cov(j, k)).abs() < 1e-12);
+        }
+        let two = Moments::from_slices(&y, Some(&d));
+        assert!((all.ratio_moments().cov_xy() - two.cov_xy()).abs() < 1e-12);
+        assert!((all.cov(0, 2) - Moments::from_slices(&y, Some(&x)).cov_xy()).abs() < 1e-12);
     }
 
     #[test]
