@@ -8,10 +8,18 @@ use serde::Serialize;
 
 use crate::error::{Error, Result, check_open_unit};
 use crate::io::UnitTable;
-use crate::stats::{self, BootstrapResult, CupedResult, Moments, SrmResult, WelchResult};
+use crate::stats::skew::{SkewCheck, difference_skewness, ratio_skewness, skewness};
+use crate::stats::{
+    self, ArmData, BootstrapResult, CupedResult, LiftInterval, Moments, PermutationConfig, PermutationResult,
+    RatioMoments, SrmResult, WelchResult,
+};
 
 /// P-value below which a sample-ratio mismatch is flagged.
 pub const SRM_ALARM_PVALUE: f64 = 0.001;
+
+/// Variance reduction below which CUPED is not tested by permutation: the
+/// adjusted and unadjusted tests then differ by less than 0.5% in SE.
+pub const MIN_CUPED_REDUCTION: f64 = 0.01;
 
 /// The planned split of units across arms, for the SRM check.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -110,11 +118,107 @@ pub struct AnalysisConfig {
     pub variant_column: String,
     /// Name of the covariate, when CUPED is requested.
     pub covariate_name: Option<String>,
+    /// Which test decides (default: chosen per metric by the skewness rule).
+    pub method: MethodChoice,
+    /// Re-randomizations of the permutation test.
+    pub permutations: usize,
+    /// How the relative lift's interval is built.
+    pub lift_interval: LiftInterval,
+}
+
+/// The test asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MethodChoice {
+    /// Welch where every arm meets `n ≥ 355·γ²`, the permutation test elsewhere.
+    #[default]
+    Auto,
+    /// Welch's t-test (delta method for ratio metrics) everywhere.
+    Welch,
+    /// The studentized permutation test everywhere.
+    Permutation,
+}
+
+/// The test that decided a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestMethod {
+    /// Welch's t-test (normal theory; delta method for ratio metrics).
+    Welch,
+    /// Studentized permutation test ([`stats::permutation_test`]).
+    Permutation,
+}
+
+/// Why a test was used.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MethodReason {
+    /// The user asked for it (`--method`).
+    Requested,
+    /// Every arm meets Kohavi et al.'s rule `n ≥ 355·γ²`: Welch is valid.
+    SkewRuleMet,
+    /// An arm is below the rule: the normal approximation is not trusted.
+    SkewRuleFailed {
+        /// The arm furthest below the rule (its label).
+        arm: String,
+        /// Its skewness.
+        skewness: f64,
+        /// Its units.
+        n: u64,
+        /// Units the rule asks for.
+        min_n: f64,
+    },
+}
+
+/// The decisive test of one comparison: the p-values and intervals to read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrimaryTest {
+    /// Test used.
+    pub method: TestMethod,
+    /// Why.
+    pub reason: MethodReason,
+    /// Two-sided p-value.
+    pub pvalue: f64,
+    /// One-sided p-value against "treatment is higher".
+    pub pvalue_upper: f64,
+    /// One-sided p-value against "treatment is lower".
+    pub pvalue_lower: f64,
+    /// `1 − α` interval of the difference (metric units).
+    pub effect_size_ci_lower: Option<f64>,
+    /// Upper bound.
+    pub effect_size_ci_upper: Option<f64>,
+    /// `1 − α` interval of the relative lift (a fraction).
+    pub rel_effect_size_ci_lower: Option<f64>,
+    /// Upper bound.
+    pub rel_effect_size_ci_upper: Option<f64>,
+    /// Whether `pvalue < α`.
+    pub significant: bool,
+}
+
+/// Skewness of both arms against the rule of thumb, and what design would
+/// make the normal approximation valid.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SkewReport {
+    /// Control arm.
+    pub control: SkewCheck,
+    /// Treatment arm.
+    pub treatment: SkewCheck,
+    /// Skewness of the difference in means `γ_Δ`
+    /// ([`stats::skew::difference_skewness`]); `|γ_Δ| ≤ 0.053` is the
+    /// rule's two-sample reading.
+    pub difference_skewness: f64,
+    /// Units the test would need in total for both arms to meet the rule
+    /// at the current split.
+    pub units_needed_at_this_split: f64,
+    /// Control share at which both arms would meet the rule with the
+    /// current total, when one exists.
+    pub holdout_share_needed: Option<f64>,
 }
 
 impl AnalysisConfig {
     /// A configuration with the defaults: α = 0.05, no bootstrap, seed 0,
-    /// equal split.
+    /// equal split, the test chosen by the skewness rule with 2,000
+    /// re-randomizations, log-scale lift intervals.
     pub fn new(control: &str, variant_column: &str) -> Self {
         Self {
             control: control.to_string(),
@@ -127,6 +231,9 @@ impl AnalysisConfig {
             expected_split_text: "equal".to_string(),
             variant_column: variant_column.to_string(),
             covariate_name: None,
+            method: MethodChoice::Auto,
+            permutations: 2000,
+            lift_interval: LiftInterval::Log,
         }
     }
 }
@@ -176,12 +283,29 @@ pub struct MetricResult {
     pub welch: WelchResult,
     /// Relative lift `mean_treatment/mean_control − 1` (null when the control mean is 0).
     pub rel_effect_size: Option<f64>,
+    /// Second-order bias-corrected relative lift `(ȳ_t/ȳ_c)(1 − v_c/ȳ_c²) − 1`.
+    pub rel_effect_size_bias_corrected: Option<f64>,
     /// Delta-method SE of the relative lift.
     pub rel_effect_size_se: Option<f64>,
-    /// Delta-method CI lower bound of the relative lift.
+    /// CI lower bound of the relative lift: log scale by default
+    /// (`rel_ci_method`), normal theory.
     pub rel_effect_size_ci_lower: Option<f64>,
-    /// Delta-method CI upper bound of the relative lift.
+    /// CI upper bound of the relative lift.
     pub rel_effect_size_ci_upper: Option<f64>,
+    /// How the relative-lift CI was built (`log` or `delta`).
+    pub rel_ci_method: Option<LiftInterval>,
+    /// Two-sided p-value of the relative lift on the log scale.
+    pub rel_pvalue: Option<f64>,
+    /// Skewness of each arm against `n ≥ 355·γ²`.
+    pub skewness: SkewReport,
+    /// The decisive test: read its p-value and intervals.
+    pub test: PrimaryTest,
+    /// The permutation test, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permutation: Option<PermutationResult>,
+    /// The decisive test of the CUPED-adjusted metric, with `--covariate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuped_test: Option<PrimaryTest>,
     /// Holm-adjusted p-value across the segments of this metric and arm.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pvalue_holm: Option<f64>,
@@ -272,20 +396,15 @@ pub fn analyze(table: &UnitTable, config: &AnalysisConfig) -> Result<Analysis> {
                     table.metric_names[m]
                 ));
             }
-            if table.denominators.get(m).is_some_and(|d| d.is_some()) && table.covariate.is_some() {
-                warnings.push(format!(
-                    "{}: CUPED is not applied to ratio metrics yet; the delta-method result is unadjusted",
-                    table.metric_names[m]
-                ));
-            }
+            warnings.extend(comparison_warnings(&overall, config));
             results.push(overall);
             if let Some((labels, _)) = &table.segments {
                 let first = results.len();
                 for (s, label) in labels.iter().enumerate() {
                     match compare(table, config, m, control, t, Some(s as u32)) {
                         Ok(r) => {
-                            let ratio = table.denominators.get(m).is_some_and(|d| d.is_some());
-                            if table.covariate.is_some() && r.cuped.is_none() && !ratio {
+                            warnings.extend(comparison_warnings(&r, config));
+                            if table.covariate.is_some() && r.cuped.is_none() {
                                 warnings.push(format!(
                                     "{} / {} / segment {label:?}: no CUPED: the covariate is constant in this segment",
                                     table.metric_names[m], table.arms[t]
@@ -299,7 +418,7 @@ pub fn analyze(table: &UnitTable, config: &AnalysisConfig) -> Result<Analysis> {
                         )),
                     }
                 }
-                let p: Vec<f64> = results[first..].iter().map(|r| r.welch.pvalue).collect();
+                let p: Vec<f64> = results[first..].iter().map(|r| r.test.pvalue).collect();
                 let (holm, bh) = (stats::holm(&p), stats::benjamini_hochberg(&p));
                 for (r, (h, b)) in results[first..].iter_mut().zip(holm.into_iter().zip(bh)) {
                     r.pvalue_holm = Some(h);
@@ -336,6 +455,133 @@ fn srm_report(table: &UnitTable, counts: &[u64], config: &AnalysisConfig) -> Res
     })
 }
 
+/// Warnings a reader needs about one comparison: the skewness rule, and
+/// every number that could not be computed.
+fn comparison_warnings(r: &MetricResult, config: &AnalysisConfig) -> Vec<String> {
+    let fmt = crate::report::format::count;
+    let mut out = Vec::new();
+    let what = format!(
+        "{} / {}{}",
+        r.metric,
+        r.variant,
+        r.segment.as_ref().map(|s| format!(" / segment {s:?}")).unwrap_or_default()
+    );
+    let sk = &r.skewness;
+    let below: Vec<String> = [(&r.control, &sk.control), (&r.variant, &sk.treatment)]
+        .into_iter()
+        .filter(|(_, check)| !check.normal_ok)
+        .map(|(arm, check)| {
+            format!(
+                "arm {arm:?} has {} units, skewness {}, and needs n >= 355*skew^2 = {}",
+                fmt(check.n as f64),
+                crate::report::format::sig(check.skewness, 3),
+                fmt(check.min_n)
+            )
+        })
+        .collect();
+    if !below.is_empty() {
+        let design = match sk.holdout_share_needed {
+            Some(h) => format!(
+                "a {} control share of these units, or {} units in all at this split (a longer test)",
+                crate::report::format::pct_short(h),
+                fmt(sk.units_needed_at_this_split)
+            ),
+            None => format!("{} units in all at this split (a longer test)", fmt(sk.units_needed_at_this_split)),
+        };
+        let used = match r.test.method {
+            TestMethod::Permutation => "the studentized permutation test decides instead of Welch",
+            TestMethod::Welch => "Welch was requested with --method welch: its p-value and CI are not reliable here",
+        };
+        out.push(format!(
+            "{what}: too skewed for a normal test ({}); {used}. A normal test would be valid with {design}",
+            below.join("; ")
+        ));
+    }
+    if r.rel_effect_size.is_some()
+        && r.rel_ci_method == Some(LiftInterval::Delta)
+        && config.lift_interval == LiftInterval::Log
+    {
+        out.push(format!("{what}: a mean is not positive, so the relative-lift CI is the symmetric delta-method one"));
+    }
+    if let Some(b) = &r.bootstrap
+        && r.rel_effect_size.is_some()
+        && b.rel_effect_size_ci_lower.is_none()
+    {
+        out.push(format!(
+            "{what}: bootstrap lift CI is null: some resamples had a control mean of 0 (too few non-zero control units to resample a ratio)"
+        ));
+    }
+    if r.test.rel_effect_size_ci_lower.is_none()
+        && r.rel_effect_size.is_some()
+        && r.test.method == TestMethod::Permutation
+    {
+        out.push(format!(
+            "{what}: permutation lift CI is null: it needs both means positive and at least {} re-randomizations",
+            (2.0 / config.alpha).ceil()
+        ));
+    }
+    out
+}
+
+/// The p-values and intervals of the decisive test.
+fn primary_test(
+    w: &WelchResult,
+    rel: Option<&stats::RelativeLift>,
+    perm: Option<&PermutationResult>,
+    reason: MethodReason,
+    alpha: f64,
+) -> PrimaryTest {
+    match perm {
+        Some(p) => PrimaryTest {
+            method: TestMethod::Permutation,
+            reason,
+            pvalue: p.pvalue,
+            pvalue_upper: p.pvalue_upper,
+            pvalue_lower: p.pvalue_lower,
+            effect_size_ci_lower: p.effect_size_ci_lower,
+            effect_size_ci_upper: p.effect_size_ci_upper,
+            rel_effect_size_ci_lower: p.rel_effect_size_ci_lower,
+            rel_effect_size_ci_upper: p.rel_effect_size_ci_upper,
+            significant: p.pvalue < alpha,
+        },
+        None => PrimaryTest {
+            method: TestMethod::Welch,
+            reason,
+            pvalue: w.pvalue,
+            pvalue_upper: stats::dist::t_sf(w.statistic, w.df),
+            pvalue_lower: stats::dist::t_sf(-w.statistic, w.df),
+            effect_size_ci_lower: Some(w.effect_size_ci_lower),
+            effect_size_ci_upper: Some(w.effect_size_ci_upper),
+            rel_effect_size_ci_lower: rel.map(|r| r.rel_effect_size_ci_lower),
+            rel_effect_size_ci_upper: rel.map(|r| r.rel_effect_size_ci_upper),
+            significant: w.pvalue < alpha,
+        },
+    }
+}
+
+/// Skewness of both arms (of the linearization for a ratio metric) and the
+/// design that would satisfy the rule.
+fn skew_report(y: (&[f64], &[f64]), d: Option<(&[f64], &[f64])>, var_l: (f64, f64)) -> SkewReport {
+    let (gc, gt) = match d {
+        Some((dc, dt)) => (ratio_skewness(y.0, dc), ratio_skewness(y.1, dt)),
+        None => (skewness(y.0), skewness(y.1)),
+    };
+    let (nc, nt) = (y.0.len() as f64, y.1.len() as f64);
+    let (control, treatment) = (SkewCheck::new(gc, nc as u64), SkewCheck::new(gt, nt as u64));
+    let n = nc + nt;
+    let factor = (control.min_n / nc).max(treatment.min_n / nt).max(1.0);
+    // Control share h with h·n ≥ min_c and (1 − h)·n ≥ min_t.
+    let (lo, hi) = (control.min_n / n, 1.0 - treatment.min_n / n);
+    let holdout_share_needed = (lo <= hi).then(|| lo.max(nc / n).min(hi));
+    SkewReport {
+        control,
+        treatment,
+        difference_skewness: difference_skewness((gc, var_l.0, nc), (gt, var_l.1, nt)),
+        units_needed_at_this_split: (n * factor).ceil(),
+        holdout_share_needed,
+    }
+}
+
 /// One comparison of arm `t` against arm `c` for metric `m`, optionally
 /// within segment `seg`.
 fn compare(
@@ -349,29 +595,21 @@ fn compare(
     let metric = &table.metric_names[m];
     let y = &table.metrics[m];
     let den = table.denominators.get(m).and_then(|d| d.as_ref());
-    // A ratio metric carries its denominator where a plain metric carries the covariate.
-    let x = den.or(table.covariate.as_ref());
+    let cov = table.covariate.as_ref();
     let seg_of_row = table.segments.as_ref().map(|s| &s.1);
     let in_scope = |i: usize, arm: usize| {
         table.arm_of_row[i] as usize == arm && seg.is_none_or(|s| seg_of_row.is_some_and(|rows| rows[i] == s))
     };
-    let gather = |arm: usize| -> (Moments, Vec<usize>) {
-        let mut mom = Moments::new();
-        let mut rows = Vec::new();
-        for i in (0..table.n_rows()).filter(|&i| in_scope(i, arm)) {
-            match x {
-                Some(x) => mom.push_xy(y[i], x[i]),
-                None => mom.push(y[i]),
-            }
-            // Raw rows are only needed for the bootstrap.
-            if config.bootstrap > 0 {
-                rows.push(i);
-            }
-        }
-        (mom, rows)
-    };
-    let (mc, rows_c) = gather(c);
-    let (mt, rows_t) = gather(t);
+    let rows = |arm: usize| -> Vec<usize> { (0..table.n_rows()).filter(|&i| in_scope(i, arm)).collect() };
+    let (rows_c, rows_t) = (rows(c), rows(t));
+    let pick = |v: &Array1<f64>, rows: &[usize]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
+    let (yc, yt) = (pick(y, &rows_c), pick(y, &rows_t));
+    let dens = den.map(|d| (pick(d, &rows_c), pick(d, &rows_t)));
+    let covs = cov.map(|x| (pick(x, &rows_c), pick(x, &rows_t)));
+    // A ratio metric carries its denominator where a plain metric carries the covariate.
+    let second = dens.as_ref().or(covs.as_ref());
+    let moments = |y: &[f64], x: Option<&Vec<f64>>| Moments::from_slices(y, x.map(|v| v.as_slice()));
+    let (mc, mt) = (moments(&yc, second.map(|s| &s.0)), moments(&yt, second.map(|s| &s.1)));
     let segment = seg.and_then(|s| table.segments.as_ref().map(|(labels, _)| labels[s as usize].clone()));
     for (arm, mom) in [(c, &mc), (t, &mt)] {
         if mom.n() < 2 {
@@ -395,20 +633,113 @@ fn compare(
         None => (mc.estimate(), mt.estimate()),
     };
     let w = stats::welch(&ec, &et, config.alpha).map_err(context)?;
-    let rel = stats::relative_lift(&ec, &et, config.alpha).ok();
+    if !(w.effect_size_se.is_finite() && w.mean_control.is_finite() && w.mean_treatment.is_finite()) {
+        return Err(context(Error::Degenerate {
+            metric: String::new(),
+            message: "the variance overflows a 64-bit float (values near 1e154 or larger); rescale the metric, e.g. to thousands"
+                .into(),
+        }));
+    }
+    let rel = stats::relative_lift_with(&ec, &et, config.alpha, config.lift_interval).ok();
+    let skew = skew_report(
+        (&yc, &yt),
+        dens.as_ref().map(|(a, b)| (a.as_slice(), b.as_slice())),
+        (ec.var_of_mean * ec.n, et.var_of_mean * et.n),
+    );
+    let (method, reason) = match config.method {
+        MethodChoice::Welch => (TestMethod::Welch, MethodReason::Requested),
+        MethodChoice::Permutation => (TestMethod::Permutation, MethodReason::Requested),
+        MethodChoice::Auto if skew.control.normal_ok && skew.treatment.normal_ok => {
+            (TestMethod::Welch, MethodReason::SkewRuleMet)
+        }
+        MethodChoice::Auto => {
+            let (arm, check) =
+                if skew.control.min_n / skew.control.n as f64 >= skew.treatment.min_n / skew.treatment.n as f64 {
+                    (c, skew.control)
+                } else {
+                    (t, skew.treatment)
+                };
+            (
+                TestMethod::Permutation,
+                MethodReason::SkewRuleFailed {
+                    arm: table.arms[arm].clone(),
+                    skewness: check.skewness,
+                    n: check.n,
+                    min_n: check.min_n,
+                },
+            )
+        }
+    };
+    let perm_config = PermutationConfig::new(config.permutations, config.alpha, config.seed);
+    let permutation = match method {
+        TestMethod::Permutation => Some(
+            stats::permutation_test(
+                &ArmData::with(&yc, dens.as_ref().map(|d| d.0.as_slice())),
+                &ArmData::with(&yt, dens.as_ref().map(|d| d.1.as_slice())),
+                &perm_config,
+            )
+            .map_err(context)?,
+        ),
+        TestMethod::Welch => None,
+    };
+    let test = primary_test(&w, rel.as_ref(), permutation.as_ref(), reason.clone(), config.alpha);
     // A covariate that is constant within a segment cannot adjust it: the
     // plain result stands and `analyze` says why CUPED is missing.
-    let cuped = match table.covariate.as_ref().filter(|_| den.is_none()) {
-        Some(_) => match stats::cuped(&mc, &mt, config.alpha) {
-            Ok(c) => Some(c),
-            Err(Error::Degenerate { .. }) if seg.is_some() => None,
-            Err(e) => return Err(context(e)),
-        },
+    let cuped = match &covs {
+        Some((xc, xt)) => {
+            let result = match &dens {
+                Some((dc, dt)) => stats::ratio_cuped(
+                    &RatioMoments::from_slices(&yc, dc, xc),
+                    &RatioMoments::from_slices(&yt, dt, xt),
+                    config.alpha,
+                    config.lift_interval,
+                ),
+                None => stats::cuped_with(&mc, &mt, config.alpha, config.lift_interval),
+            };
+            match result {
+                Ok(c) => Some(c),
+                Err(Error::Degenerate { .. }) if seg.is_some() => None,
+                Err(e) => return Err(context(e)),
+            }
+        }
         None => None,
     };
+    let cuped_test = match (&cuped, &covs) {
+        // CUPED that removes almost no variance changes no decision: the
+        // unadjusted test stands, and its (dense, costly) permutation is skipped.
+        (Some(cu), _) if method == TestMethod::Permutation && cu.variance_reduction < MIN_CUPED_REDUCTION => None,
+        (Some(cu), Some((xc, xt))) => {
+            let perm = match method {
+                TestMethod::Permutation => {
+                    // Residuals on the pooled slope: a fixed transformation of
+                    // every unit, so the test stays exact under the sharp null.
+                    let n = (xc.len() + xt.len()) as f64;
+                    let grand_x = (xc.iter().sum::<f64>() + xt.iter().sum::<f64>()) / n;
+                    let dbar = match &dens {
+                        Some((dc, dt)) => (dc.iter().sum::<f64>() + dt.iter().sum::<f64>()) / n,
+                        None => 1.0,
+                    };
+                    let resid = |y: &[f64], x: &[f64]| -> Vec<f64> {
+                        y.iter().zip(x).map(|(y, x)| y - cu.theta * dbar * (x - grand_x)).collect()
+                    };
+                    let (rc, rt) = (resid(&yc, xc), resid(&yt, xt));
+                    Some(
+                        stats::permutation_test(
+                            &ArmData::with(&rc, dens.as_ref().map(|d| d.0.as_slice())),
+                            &ArmData::with(&rt, dens.as_ref().map(|d| d.1.as_slice())),
+                            &perm_config,
+                        )
+                        .map_err(context)?,
+                    )
+                }
+                TestMethod::Welch => None,
+            };
+            Some(primary_test(&cu.welch, Some(&cu.relative), perm.as_ref(), reason, config.alpha))
+        }
+        _ => None,
+    };
     let bootstrap = if config.bootstrap > 0 {
-        let pick = |v: &Array1<f64>, rows: &[usize]| Array1::from_iter(rows.iter().map(|&i| v[i]));
-        let (yc, yt) = (pick(y, &rows_c), pick(y, &rows_t));
+        let (yc, yt) = (Array1::from_vec(yc.clone()), Array1::from_vec(yt.clone()));
         let boot = stats::BootstrapConfig {
             resamples: config.bootstrap,
             alpha: config.alpha,
@@ -416,9 +747,9 @@ fn compare(
             resampling: config.bootstrap_resampling,
             interval: config.bootstrap_interval,
         };
-        Some(match den {
-            Some(d) => {
-                let (xc, xt) = (pick(d, &rows_c), pick(d, &rows_t));
+        Some(match &dens {
+            Some((dc, dt)) => {
+                let (xc, xt) = (Array1::from_vec(dc.clone()), Array1::from_vec(dt.clone()));
                 stats::bootstrap_ratio_two_sample((yc.view(), xc.view()), (yt.view(), xt.view()), &boot)?
             }
             None => stats::bootstrap_two_sample(yc.view(), yt.view(), &boot)?,
@@ -435,9 +766,16 @@ fn compare(
         n_treatment: mt.n(),
         welch: w,
         rel_effect_size: rel.map(|r| r.rel_effect_size),
+        rel_effect_size_bias_corrected: rel.map(|r| r.rel_effect_size_bias_corrected),
         rel_effect_size_se: rel.map(|r| r.rel_effect_size_se),
         rel_effect_size_ci_lower: rel.map(|r| r.rel_effect_size_ci_lower),
         rel_effect_size_ci_upper: rel.map(|r| r.rel_effect_size_ci_upper),
+        rel_ci_method: rel.map(|r| r.rel_ci_method),
+        rel_pvalue: rel.and_then(|r| r.rel_pvalue),
+        skewness: skew,
+        test,
+        permutation,
+        cuped_test,
         pvalue_holm: None,
         pvalue_bh: None,
         cuped,

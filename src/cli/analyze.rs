@@ -6,10 +6,10 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::{OutputFormat, emit};
-use liftlab::experiment::{AnalysisConfig, ExpectedSplit, analyze};
+use liftlab::experiment::{AnalysisConfig, ExpectedSplit, MethodChoice, analyze};
 use liftlab::io::{ColumnSpec, read_units};
 use liftlab::report::{csv, json, table};
-use liftlab::stats::{Interval, Resampling};
+use liftlab::stats::{Interval, LiftInterval, Resampling};
 
 /// Flags of `liftlab analyze`.
 #[derive(Debug, Args)]
@@ -48,7 +48,20 @@ pub struct AnalyzeArgs {
     /// resampling n units with replacement.
     #[arg(long)]
     poisson_bootstrap: bool,
-    /// Seed of the bootstrap: same seed, same output, whatever --threads.
+    /// Test that decides: auto picks Welch where every arm has
+    /// n >= 355*skew^2 (Kohavi et al. 2014) and the studentized permutation
+    /// test elsewhere (small, skewed arms).
+    #[arg(long, value_enum, default_value_t = MethodFlag::Auto)]
+    method: MethodFlag,
+    /// Re-randomizations of the permutation test.
+    #[arg(long, value_name = "B", default_value_t = 2000)]
+    permutations: usize,
+    /// Relative-lift CI of the normal-theory test: on the log scale
+    /// (asymmetric; the default) or the symmetric delta-method one.
+    #[arg(long, value_enum, value_name = "KIND", default_value_t = LiftCi::Log)]
+    lift_ci: LiftCi,
+    /// Seed of the bootstrap and permutation draws: same seed, same output,
+    /// whatever --threads.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Planned split for the SRM check: weights in sorted label order
@@ -69,6 +82,26 @@ enum BootstrapCi {
     Bca,
 }
 
+/// The decisive test, as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MethodFlag {
+    /// Chosen per metric from the arms' skewness.
+    Auto,
+    /// Welch's t-test (delta method for ratio metrics).
+    Welch,
+    /// Studentized permutation test (Chung & Romano 2013).
+    Permutation,
+}
+
+/// The relative-lift interval, as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LiftCi {
+    /// exp(ln(mean_t/mean_c) ± z·SE) − 1.
+    Log,
+    /// Symmetric delta method: lift ± z·SE.
+    Delta,
+}
+
 /// Runs `liftlab analyze`.
 pub fn run(args: AnalyzeArgs) -> Result<()> {
     let spec = ColumnSpec {
@@ -82,6 +115,19 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     config.alpha = args.alpha;
     config.bootstrap = args.bootstrap;
     config.seed = args.seed;
+    config.method = match args.method {
+        MethodFlag::Auto => MethodChoice::Auto,
+        MethodFlag::Welch => MethodChoice::Welch,
+        MethodFlag::Permutation => MethodChoice::Permutation,
+    };
+    if args.permutations < 1 {
+        anyhow::bail!("invalid --permutations 0: expected at least 1 re-randomization (2000 is typical)");
+    }
+    config.permutations = args.permutations;
+    config.lift_interval = match args.lift_ci {
+        LiftCi::Log => LiftInterval::Log,
+        LiftCi::Delta => LiftInterval::Delta,
+    };
     config.bootstrap_interval = match args.bootstrap_ci {
         BootstrapCi::Percentile => Interval::Percentile,
         BootstrapCi::Bca => Interval::Bca,

@@ -25,9 +25,26 @@ pub const ANALYSIS_COLUMNS: &[&str] = &[
     "rel_effect_size_se",
     "rel_effect_size_ci_lower",
     "rel_effect_size_ci_upper",
+    "rel_effect_size_bias_corrected",
+    "rel_ci_method",
+    "rel_pvalue",
+    "skewness_control",
+    "skewness_treatment",
+    "skew_min_n_control",
+    "skew_min_n_treatment",
+    "test_method",
+    "test_pvalue",
+    "test_pvalue_upper",
+    "test_pvalue_lower",
+    "test_effect_size_ci_lower",
+    "test_effect_size_ci_upper",
+    "test_rel_effect_size_ci_lower",
+    "test_rel_effect_size_ci_upper",
     "pvalue_holm",
     "pvalue_bh",
     "cuped_theta",
+    "cuped_theta_control",
+    "cuped_theta_treatment",
     "cuped_variance_reduction",
     "cuped_correlation",
     "cuped_covariate_balance_pvalue",
@@ -41,6 +58,10 @@ pub const ANALYSIS_COLUMNS: &[&str] = &[
     "cuped_rel_effect_size",
     "cuped_rel_effect_size_ci_lower",
     "cuped_rel_effect_size_ci_upper",
+    "cuped_test_method",
+    "cuped_test_pvalue",
+    "cuped_test_rel_effect_size_ci_lower",
+    "cuped_test_rel_effect_size_ci_upper",
     "bootstrap_resamples",
     "bootstrap_effect_size_ci_lower",
     "bootstrap_effect_size_ci_upper",
@@ -55,6 +76,11 @@ fn num(x: f64) -> String {
 
 fn opt(x: Option<f64>) -> String {
     x.map(num).unwrap_or_default()
+}
+
+/// An enum's JSON name (`"welch"`, `"log"`), for a CSV cell.
+fn method_name(m: &impl serde::Serialize) -> String {
+    serde_json::to_value(m).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 fn analysis_row(r: &MetricResult, srm_pvalue: f64) -> Vec<String> {
@@ -78,12 +104,29 @@ fn analysis_row(r: &MetricResult, srm_pvalue: f64) -> Vec<String> {
         opt(r.rel_effect_size_se),
         opt(r.rel_effect_size_ci_lower),
         opt(r.rel_effect_size_ci_upper),
+        opt(r.rel_effect_size_bias_corrected),
+        r.rel_ci_method.map(|m| method_name(&m)).unwrap_or_default(),
+        opt(r.rel_pvalue),
+        num(r.skewness.control.skewness),
+        num(r.skewness.treatment.skewness),
+        num(r.skewness.control.min_n),
+        num(r.skewness.treatment.min_n),
+        method_name(&r.test.method),
+        num(r.test.pvalue),
+        num(r.test.pvalue_upper),
+        num(r.test.pvalue_lower),
+        opt(r.test.effect_size_ci_lower),
+        opt(r.test.effect_size_ci_upper),
+        opt(r.test.rel_effect_size_ci_lower),
+        opt(r.test.rel_effect_size_ci_upper),
         opt(r.pvalue_holm),
         opt(r.pvalue_bh),
     ];
     match &r.cuped {
         Some(c) => row.extend([
             num(c.theta),
+            num(c.theta_control),
+            num(c.theta_treatment),
             num(c.variance_reduction),
             num(c.correlation),
             num(c.covariate_balance_pvalue),
@@ -98,7 +141,16 @@ fn analysis_row(r: &MetricResult, srm_pvalue: f64) -> Vec<String> {
             num(c.relative.rel_effect_size_ci_lower),
             num(c.relative.rel_effect_size_ci_upper),
         ]),
-        None => row.extend(std::iter::repeat_n(String::new(), 14)),
+        None => row.extend(std::iter::repeat_n(String::new(), 16)),
+    }
+    match &r.cuped_test {
+        Some(t) => row.extend([
+            method_name(&t.method),
+            num(t.pvalue),
+            opt(t.rel_effect_size_ci_lower),
+            opt(t.rel_effect_size_ci_upper),
+        ]),
+        None => row.extend(std::iter::repeat_n(String::new(), 4)),
     }
     match &r.bootstrap {
         Some(b) => row.extend([
@@ -269,9 +321,33 @@ mod tests {
                 pvalue: 0.2,
             },
             rel_effect_size: None,
+            rel_effect_size_bias_corrected: None,
             rel_effect_size_se: None,
             rel_effect_size_ci_lower: None,
             rel_effect_size_ci_upper: None,
+            rel_ci_method: None,
+            rel_pvalue: None,
+            skewness: crate::experiment::SkewReport {
+                control: crate::stats::skew::SkewCheck::new(1.0, 2),
+                treatment: crate::stats::skew::SkewCheck::new(1.0, 2),
+                difference_skewness: 0.0,
+                units_needed_at_this_split: 710.0,
+                holdout_share_needed: None,
+            },
+            test: crate::experiment::PrimaryTest {
+                method: crate::experiment::TestMethod::Welch,
+                reason: crate::experiment::MethodReason::Requested,
+                pvalue: 0.2,
+                pvalue_upper: 0.1,
+                pvalue_lower: 0.9,
+                effect_size_ci_lower: Some(0.0),
+                effect_size_ci_upper: Some(2.0),
+                rel_effect_size_ci_lower: None,
+                rel_effect_size_ci_upper: None,
+                significant: false,
+            },
+            permutation: None,
+            cuped_test: None,
             pvalue_holm: None,
             pvalue_bh: None,
             cuped: None,

@@ -4,9 +4,9 @@ use std::fmt::Write;
 
 use super::format::days as fmt_days;
 use super::format::{count, pct, pct_short, pct_unsigned, pvalue, sig, signed, usd, usd_short};
-use crate::experiment::{Analysis, MetricResult};
+use crate::experiment::{Analysis, MethodReason, MetricResult, PrimaryTest, TestMethod};
 use crate::plan::{Plan, TrafficSource};
-use crate::stats::{Interval, Resampling};
+use crate::stats::{Interval, LiftInterval, Resampling};
 
 const DIGITS: usize = 6;
 
@@ -98,45 +98,66 @@ fn metric_block(out: &mut String, r: &MetricResult, a: &Analysis) {
         sig(r.welch.mean_control, DIGITS),
         sig(r.welch.mean_treatment, DIGITS)
     );
+    let sk = &r.skewness;
     let _ = writeln!(
         out,
-        "  {:<22}{:>14}  {c} {}  p = {}",
-        "difference (Welch)",
-        signed(r.welch.effect_size, DIGITS),
-        ci(r.welch.effect_size_ci_lower, r.welch.effect_size_ci_upper),
-        pvalue(r.welch.pvalue)
+        "  {:<22}{:>14}{:>14}  (a normal test needs n >= 355*skew^2: {} / {})",
+        "skewness",
+        sig(sk.control.skewness, 4),
+        sig(sk.treatment.skewness, 4),
+        count(sk.control.min_n),
+        count(sk.treatment.min_n)
     );
-    match (r.rel_effect_size, r.rel_effect_size_ci_lower, r.rel_effect_size_ci_upper) {
-        (Some(l), Some(lo), Some(hi)) => {
-            let _ = writeln!(out, "  {:<22}{:>14}  {c} {}  (delta method)", "relative lift", pct(l), ci_pct(lo, hi));
-        }
-        _ => {
-            let _ = writeln!(out, "  {:<22}{:>14}", "relative lift", "undefined (control mean is 0)");
-        }
-    }
-    if let Some(cu) = &r.cuped {
-        let name = a.covariate.as_deref().unwrap_or("covariate");
+    test_lines(out, r, &r.test, "", r.rel_effect_size, a.alpha);
+    let welch_label = if r.test.method == TestMethod::Welch { "Welch (as above)" } else { "Welch (for reference)" };
+    if r.test.method != TestMethod::Welch {
         let _ = writeln!(
             out,
             "  {:<22}{:>14}  {c} {}  p = {}",
-            format!("CUPED ({name})"),
-            signed(cu.welch.effect_size, DIGITS),
-            ci(cu.welch.effect_size_ci_lower, cu.welch.effect_size_ci_upper),
-            pvalue(cu.welch.pvalue)
+            welch_label,
+            signed(r.welch.effect_size, DIGITS),
+            ci(r.welch.effect_size_ci_lower, r.welch.effect_size_ci_upper),
+            pvalue(r.welch.pvalue)
         );
-        let _ = writeln!(
-            out,
-            "  {:<22}{:>14}  {c} {}",
-            "CUPED relative lift",
-            pct(cu.relative.rel_effect_size),
-            ci_pct(cu.relative.rel_effect_size_ci_lower, cu.relative.rel_effect_size_ci_upper)
-        );
+    }
+    match (r.rel_effect_size, r.rel_effect_size_ci_lower, r.rel_effect_size_ci_upper) {
+        (Some(_), Some(lo), Some(hi)) if r.test.method != TestMethod::Welch => {
+            let how = match r.rel_ci_method {
+                Some(LiftInterval::Log) => "log scale",
+                _ => "delta method",
+            };
+            let p = r.rel_pvalue.map(|p| format!("  p = {}", pvalue(p))).unwrap_or_default();
+            let _ = writeln!(out, "  {:<22}{:>14}  {c} {}{p}  ({how}, normal theory)", "", "", ci_pct(lo, hi));
+        }
+        (None, _, _) => {
+            let _ = writeln!(out, "  {:<22}{:>14}", "relative lift", "undefined (control mean is 0)");
+        }
+        _ => {}
+    }
+    if let Some(cu) = &r.cuped {
+        let name = a.covariate.as_deref().unwrap_or("covariate");
+        match &r.cuped_test {
+            Some(ct) => test_lines(out, r, ct, &format!("CUPED ({name}) "), Some(cu.relative.rel_effect_size), a.alpha),
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  {:<22}{:>14}  {c} {}  p = {}  (Welch; not tested by permutation: it removes under {} of the variance)",
+                    format!("CUPED ({name})"),
+                    signed(cu.welch.effect_size, DIGITS),
+                    ci(cu.welch.effect_size_ci_lower, cu.welch.effect_size_ci_upper),
+                    pvalue(cu.welch.pvalue),
+                    pct_short(liftlab_min_reduction())
+                );
+            }
+        }
         let balance = if cu.covariate_balance_pvalue < 0.001 { "  !! covariate differs between arms" } else { "" };
         let _ = writeln!(
             out,
-            "  {:<22}theta = {}, correlation = {}, variance reduction = {}, covariate balance p = {}{balance}",
+            "  {:<22}theta = {} (control {}, treatment {}), correlation = {}, variance reduction = {}, covariate balance p = {}{balance}",
             "",
             sig(cu.theta, 4),
+            sig(cu.theta_control, 4),
+            sig(cu.theta_treatment, 4),
             sig(cu.correlation, 4),
             pct_unsigned(cu.variance_reduction),
             pvalue(cu.covariate_balance_pvalue)
@@ -163,6 +184,72 @@ fn metric_block(out: &mut String, r: &MetricResult, a: &Analysis) {
             let _ = writeln!(out, "  {:<22}{:>14}  {c} {}", "bootstrap lift", "", ci_pct(lo, hi));
         }
     }
+}
+
+/// The decisive test's lines: difference with its CI and p-value, then the
+/// relative lift with its CI.
+fn test_lines(out: &mut String, r: &MetricResult, t: &PrimaryTest, prefix: &str, lift: Option<f64>, alpha: f64) {
+    let c = conf(alpha);
+    let (name, how) = match t.method {
+        TestMethod::Welch => ("Welch", String::new()),
+        TestMethod::Permutation => (
+            "permutation",
+            format!("  (studentized, B = {})", r.permutation.map(|p| count(p.resamples as f64)).unwrap_or_default()),
+        ),
+    };
+    let bound = |b: Option<f64>| b.map(|v| signed(v, DIGITS)).unwrap_or_else(|| "none".into());
+    let effect = if prefix.is_empty() {
+        r.welch.effect_size
+    } else {
+        r.cuped.map(|cu| cu.welch.effect_size).unwrap_or(f64::NAN)
+    };
+    let _ = writeln!(
+        out,
+        "  {:<22}{:>14}  {c} [{}, {}]  p = {} (up {}, down {}){how}",
+        format!("{prefix}difference ({name})"),
+        signed(effect, DIGITS),
+        bound(t.effect_size_ci_lower),
+        bound(t.effect_size_ci_upper),
+        pvalue(t.pvalue),
+        pvalue(t.pvalue_upper),
+        pvalue(t.pvalue_lower)
+    );
+    if let Some(l) = lift {
+        let ci = match (t.rel_effect_size_ci_lower, t.rel_effect_size_ci_upper) {
+            (Some(lo), Some(hi)) => ci_pct(lo, hi),
+            _ => "none".into(),
+        };
+        let scale = match (t.method, r.rel_ci_method) {
+            (TestMethod::Permutation, _) => "  (permutation, multiplicative effect)",
+            (TestMethod::Welch, Some(LiftInterval::Log)) => "  (log scale)",
+            _ => "  (delta method)",
+        };
+        let bc = if prefix.is_empty() {
+            r.rel_effect_size_bias_corrected.map(|b| format!(", bias-corrected {}", pct(b))).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "  {:<22}{:>14}  {c} {ci}{scale}{bc}", format!("{prefix}relative lift"), pct(l));
+    }
+    if prefix.is_empty() {
+        let why = match &t.reason {
+            MethodReason::Requested => "as requested with --method".to_string(),
+            MethodReason::SkewRuleMet => {
+                "every arm meets n >= 355*skew^2, so the normal approximation holds".to_string()
+            }
+            MethodReason::SkewRuleFailed { arm, n, min_n, .. } => format!(
+                "arm {arm:?} has {} units, below the {} that 355*skew^2 asks for a normal test",
+                count(*n as f64),
+                count(*min_n)
+            ),
+        };
+        let verdict = if t.significant { "significant" } else { "not significant" };
+        let _ = writeln!(out, "  {:<22}{name}: {why}; {verdict} at alpha {alpha}", "test used");
+    }
+}
+
+fn liftlab_min_reduction() -> f64 {
+    crate::experiment::MIN_CUPED_REDUCTION
 }
 
 fn segment_table(out: &mut String, rows: &[MetricResult], alpha: f64) {
@@ -192,8 +279,12 @@ fn segment_table(out: &mut String, rows: &[MetricResult], alpha: f64) {
             sig(r.welch.mean_control, 5),
             sig(r.welch.mean_treatment, 5),
             signed(r.welch.effect_size, 5),
-            format!("[{}, {}]", signed(r.welch.effect_size_ci_lower, 4), signed(r.welch.effect_size_ci_upper, 4)),
-            pvalue(r.welch.pvalue),
+            format!(
+                "[{}, {}]",
+                r.test.effect_size_ci_lower.map(|v| signed(v, 4)).unwrap_or_else(|| "none".into()),
+                r.test.effect_size_ci_upper.map(|v| signed(v, 4)).unwrap_or_else(|| "none".into())
+            ),
+            pvalue(r.test.pvalue),
             r.pvalue_holm.map(pvalue).unwrap_or_default(),
             r.pvalue_bh.map(pvalue).unwrap_or_default()
         );

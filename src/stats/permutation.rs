@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use rand::RngExt;
+use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Hypergeometric};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -95,6 +95,11 @@ impl<'a> ArmData<'a> {
     /// A plain mean of `y`.
     pub fn mean(y: &'a [f64]) -> Self {
         Self { y, d: None }
+    }
+
+    /// A mean of `y` (`d = None`) or a ratio `Σy/Σd`.
+    pub fn with(y: &'a [f64], d: Option<&'a [f64]>) -> Self {
+        Self { y, d }
     }
 
     /// A ratio metric `Σy/Σd`.
@@ -219,6 +224,10 @@ struct Unit {
 struct Pool {
     groups: Vec<Group>,
     dense: Vec<Unit>,
+    /// Dense units that came from control (they come first in `dense`).
+    dense_control: usize,
+    /// Whether any denominator differs from 1 (a ratio metric).
+    has_d: bool,
     dense_total: [Sums; 2],
     n: u64,
     n_control: u64,
@@ -292,6 +301,8 @@ impl Pool {
             .collect();
         Self {
             groups,
+            dense_control: dense.iter().filter(|u| !u.treated).count(),
+            has_d: control.d.is_some() || treatment.d.is_some(),
             dense,
             dense_total,
             n: (control.len() + treatment.len()) as u64,
@@ -313,7 +324,7 @@ impl Pool {
             } else if need == pop {
                 g.count
             } else {
-                Hypergeometric::new(pop, g.count, need).expect("need <= pop by construction").sample(rng)
+                hypergeometric(rng, pop, g.count, need)
             };
             out[g.treated as usize].add(g.y0, g.d, k as f64);
             pop -= g.count;
@@ -324,6 +335,22 @@ impl Pool {
         let need = need as usize;
         // Draw the smaller side; the other is the complement.
         let (take, complement) = if 2 * need <= k_dense { (need, false) } else { (k_dense - need, true) };
+        let picked = if take * 10 >= k_dense * 3 {
+            self.draw_by_bits(rng, take, swaps)
+        } else {
+            self.draw_by_shuffle(rng, take, scratch, swaps)
+        };
+        for a in 0..2 {
+            let dense = if complement { self.dense_total[a].minus(picked[a]) } else { picked[a] };
+            out[a] = out[a].plus(dense);
+        }
+        out
+    }
+
+    /// `take` distinct units by a partial Fisher–Yates shuffle of
+    /// `scratch` (the identity permutation, restored afterwards).
+    fn draw_by_shuffle(&self, rng: &mut LiftRng, take: usize, scratch: &mut [u32], swaps: &mut Vec<u32>) -> [Sums; 2] {
+        let k_dense = self.dense.len();
         let mut picked = [Sums::default(); 2];
         swaps.clear();
         for j in 0..take {
@@ -336,11 +363,71 @@ impl Pool {
         for (j, &r) in swaps.iter().enumerate().rev() {
             scratch.swap(j, r as usize);
         }
-        for a in 0..2 {
-            let dense = if complement { self.dense_total[a].minus(picked[a]) } else { picked[a] };
-            out[a] = out[a].plus(dense);
+        picked
+    }
+
+    /// `take` distinct units, for `take` near half of the dense units: each
+    /// unit enters on one random bit (probability 1/2), then uniformly
+    /// chosen members leave (or non-members join) until exactly `take` are
+    /// in. Every step treats the units alike, so the final set is uniform
+    /// over the sets of size `take`; the fix-up costs about `√K` draws.
+    fn draw_by_bits(&self, rng: &mut LiftRng, take: usize, bits: &mut Vec<u32>) -> [Sums; 2] {
+        let k = self.dense.len();
+        let kc = self.dense_control;
+        // One bit per unit, each arm's units from bit 0 of its own words.
+        let words = |n: usize| n.div_ceil(32);
+        let (wc, wt) = (words(kc), words(k - kc));
+        bits.clear();
+        let mut count = 0usize;
+        for (n, w) in [(kc, wc), (k - kc, wt)] {
+            for b in 0..w {
+                let len = (n - 32 * b).min(32);
+                let word = rng.next_u32() & if len == 32 { u32::MAX } else { (1u32 << len) - 1 };
+                count += word.count_ones() as usize;
+                bits.push(word);
+            }
         }
-        out
+        let (bits_c, bits_t) = bits.split_at_mut(wc);
+        let mut picked = [Sums::default(); 2];
+        for (a, units, bits) in [(0, &self.dense[..kc], &*bits_c), (1, &self.dense[kc..], &*bits_t)] {
+            picked[a] = if self.has_d {
+                let mut s = Sums::default();
+                for (i, u) in units.iter().enumerate() {
+                    s.add(u.y0, u.d, ((bits[i >> 5] >> (i & 31)) & 1) as f64);
+                }
+                s
+            } else {
+                // Four accumulators break the floating-point dependency chain.
+                let (mut sy, mut syy) = ([0.0f64; 4], [0.0f64; 4]);
+                for (block, &word) in units.chunks(32).zip(bits.iter()) {
+                    for (j, u) in block.iter().enumerate() {
+                        let w = ((word >> j) & 1) as f64;
+                        sy[j & 3] += w * u.y0;
+                        syy[j & 3] += w * u.y0 * u.y0;
+                    }
+                }
+                let m = bits.iter().map(|w| w.count_ones() as f64).sum::<f64>();
+                let (sy, syy) = (sy.iter().sum::<f64>(), syy.iter().sum::<f64>());
+                Sums { m, sy, syy, sd: m, sdd: m, syd: sy }
+            };
+        }
+        while count != take {
+            let i = rng.random_range(0..k as u32) as usize;
+            let (word, bit) = if i < kc { (i >> 5, i & 31) } else { (wc + ((i - kc) >> 5), (i - kc) & 31) };
+            let is_member = (bits[word] >> bit) & 1 == 1;
+            let u = &self.dense[i];
+            let arm = u.treated as usize;
+            if count > take && is_member {
+                bits[word] &= !(1 << bit);
+                picked[arm].add(u.y0, u.d, -1.0);
+                count -= 1;
+            } else if count < take && !is_member {
+                bits[word] |= 1 << bit;
+                picked[arm].add(u.y0, u.d, 1.0);
+                count += 1;
+            }
+        }
+        picked
     }
 
     /// The statistic when the units in `in_control` (sums by original arm)
@@ -352,6 +439,37 @@ impl Pool {
         let t = self.total[0].minus(in_control[0]).plus(self.total[1].minus(in_control[1]).affine(a, b));
         studentized(&c, &t)
     }
+}
+
+/// How many of a group of `group` units land among `draws` units taken
+/// without replacement from `pop`: one hypergeometric draw.
+///
+/// `rand_distr`'s sampler refuses some large, lopsided parameter sets (its
+/// inversion start underflows); the same law is then drawn in an equivalent
+/// parametrization (`H(N, K, n) = H(N, n, K)`, and the complement
+/// `K − H(N, K, N − n)`), and as a last resort by drawing the smaller of
+/// the group and the sample one unit at a time.
+fn hypergeometric(rng: &mut LiftRng, pop: u64, group: u64, draws: u64) -> u64 {
+    let attempts =
+        [(group, draws, false), (draws, group, false), (group, pop - draws, true), (pop - draws, group, true)];
+    for (k, n, complement) in attempts {
+        if let Ok(h) = Hypergeometric::new(pop, k, n) {
+            let x = h.sample(rng);
+            return if complement { group - x } else { x };
+        }
+    }
+    // Sequential: draw min(group, draws) marked units one at a time.
+    let (marked, taken) = if group <= draws { (group, draws) } else { (draws, group) };
+    let (mut hits, mut left, mut want) = (0u64, pop, taken);
+    for _ in 0..marked {
+        // Each marked unit is among the taken with probability want/left.
+        if rng.random_range(0..left) < want {
+            hits += 1;
+            want -= 1;
+        }
+        left -= 1;
+    }
+    hits
 }
 
 /// The re-randomization distribution, evaluated for a hypothesised effect.
@@ -401,7 +519,8 @@ impl Distribution_ {
             return None;
         }
         let mut far = None;
-        let mut w = step;
+        // A 1 − α bound is about two standard errors away.
+        let mut w = 2.0 * step;
         for _ in 0..80 {
             let x = accept + w;
             if !x.is_finite() {
@@ -424,7 +543,8 @@ impl Distribution_ {
             } else {
                 inside = mid;
             }
-            if (outside - inside).abs() <= 1e-12 * inside.abs().max(step.abs()) {
+            // 1e-7 of a standard error: far below the Monte Carlo error of the bound.
+            if (outside - inside).abs() <= 1e-7 * step.abs() {
                 break;
             }
         }
@@ -564,51 +684,34 @@ pub fn permutation_test(
     let (rc, rt) = (rc0 + dist.pool.center, rt0 + dist.pool.center);
     let diff = rt - rc;
     let se = (vc + vt).sqrt();
-    let rejects_upper = |a: f64, b: f64| dist.pvalues(a, b).1 <= half;
-    let rejects_lower = |a: f64, b: f64| dist.pvalues(a, b).2 <= half;
-    let shift = |delta: f64| dist.shift(delta);
+    let rejects_upper = |(a, b): (f64, f64)| dist.pvalues(a, b).1 <= half;
+    let rejects_lower = |(a, b): (f64, f64)| dist.pvalues(a, b).2 <= half;
     let step = if se > 0.0 { se } else { diff.abs().max(1e-12) };
-    // Small shifts: the treated values still look too high, so p_upper is small.
-    result.effect_size_ci_lower = Distribution_::boundary(
-        |delta| {
-            let (a, b) = shift(delta);
-            rejects_upper(a, b)
-        },
-        diff,
-        -step,
-    );
-    result.effect_size_ci_upper = Distribution_::boundary(
-        |delta| {
-            let (a, b) = shift(delta);
-            rejects_lower(a, b)
-        },
-        diff,
-        step,
-    );
-    if rc > 0.0 && rt > 0.0 {
-        let u0 = (rt / rc).ln();
+    let log_lift = (rc > 0.0 && rt > 0.0).then(|| {
         let se_log = (vt / (rt * rt) + vc / (rc * rc)).sqrt();
-        let step = if se_log > 0.0 { se_log.min(1.0) } else { 1e-3 };
-        let scale = |u: f64| dist.scale(u);
-        let lo = Distribution_::boundary(
-            |u| {
-                let (a, b) = scale(u);
-                rejects_upper(a, b)
-            },
-            u0,
-            -step,
-        );
-        let hi = Distribution_::boundary(
-            |u| {
-                let (a, b) = scale(u);
-                rejects_lower(a, b)
-            },
-            u0,
-            step,
-        );
-        result.rel_effect_size_ci_lower = lo.map(f64::exp_m1);
-        result.rel_effect_size_ci_upper = hi.map(f64::exp_m1);
-    }
+        ((rt / rc).ln(), if se_log > 0.0 { se_log.min(1.0) } else { 1e-3 })
+    });
+    // The four searches are independent: run them side by side. Small
+    // shifts leave the treated values looking too high (p_upper small).
+    let ((lo, hi), (rel_lo, rel_hi)) = rayon::join(
+        || {
+            rayon::join(
+                || Distribution_::boundary(|d| rejects_upper(dist.shift(d)), diff, -step),
+                || Distribution_::boundary(|d| rejects_lower(dist.shift(d)), diff, step),
+            )
+        },
+        || match log_lift {
+            Some((u0, step)) => rayon::join(
+                || Distribution_::boundary(|u| rejects_upper(dist.scale(u)), u0, -step),
+                || Distribution_::boundary(|u| rejects_lower(dist.scale(u)), u0, step),
+            ),
+            None => (None, None),
+        },
+    );
+    result.effect_size_ci_lower = lo;
+    result.effect_size_ci_upper = hi;
+    result.rel_effect_size_ci_lower = rel_lo.map(f64::exp_m1);
+    result.rel_effect_size_ci_upper = rel_hi.map(f64::exp_m1);
     Ok(result)
 }
 
