@@ -427,6 +427,19 @@ pub fn analyze(table: &UnitTable, config: &AnalysisConfig) -> Result<Analysis> {
             }
         }
     }
+    for r in &results {
+        let bad = non_finite_fields(r);
+        if !bad.is_empty() {
+            warnings.push(format!(
+                "{} / {}{}: {} could not be computed (not a finite number) and {} null in JSON and empty in CSV",
+                r.metric,
+                r.variant,
+                r.segment.as_ref().map(|s| format!(" / segment {s:?}")).unwrap_or_default(),
+                bad.join(", "),
+                if bad.len() == 1 { "is" } else { "are" }
+            ));
+        }
+    }
     Ok(Analysis {
         file: table.path.display().to_string(),
         n_units: table.n_rows(),
@@ -453,6 +466,59 @@ fn srm_report(table: &UnitTable, counts: &[u64], config: &AnalysisConfig) -> Res
         expected_share: by_arm(&weights.iter().map(|w| w / wsum).collect::<Vec<_>>()),
         mismatch: pvalue < SRM_ALARM_PVALUE,
     })
+}
+
+/// The names of the numbers of a result that are NaN or infinite (absent
+/// optional values are not listed: they carry their own warning).
+fn non_finite_fields(r: &MetricResult) -> Vec<&'static str> {
+    let w = &r.welch;
+    let mut checks: Vec<(&'static str, f64)> = vec![
+        ("mean_control", w.mean_control),
+        ("mean_treatment", w.mean_treatment),
+        ("effect_size", w.effect_size),
+        ("effect_size_se", w.effect_size_se),
+        ("effect_size_ci_lower", w.effect_size_ci_lower),
+        ("effect_size_ci_upper", w.effect_size_ci_upper),
+        ("df", w.df),
+        ("statistic", w.statistic),
+        ("pvalue", w.pvalue),
+        ("test.pvalue", r.test.pvalue),
+        ("test.pvalue_upper", r.test.pvalue_upper),
+        ("test.pvalue_lower", r.test.pvalue_lower),
+        ("skewness.control", r.skewness.control.skewness),
+        ("skewness.treatment", r.skewness.treatment.skewness),
+    ];
+    let opts: [(&'static str, Option<f64>); 6] = [
+        ("rel_effect_size_se", r.rel_effect_size_se),
+        ("rel_effect_size_ci_lower", r.rel_effect_size_ci_lower),
+        ("rel_effect_size_ci_upper", r.rel_effect_size_ci_upper),
+        ("rel_effect_size_bias_corrected", r.rel_effect_size_bias_corrected),
+        ("test.effect_size_ci_lower", r.test.effect_size_ci_lower),
+        ("test.effect_size_ci_upper", r.test.effect_size_ci_upper),
+    ];
+    checks.extend(opts.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))));
+    if let Some(cu) = &r.cuped {
+        checks.extend([
+            ("cuped.theta", cu.theta),
+            ("cuped.variance_reduction", cu.variance_reduction),
+            ("cuped.effect_size", cu.welch.effect_size),
+            ("cuped.effect_size_se", cu.welch.effect_size_se),
+            ("cuped.effect_size_ci_lower", cu.welch.effect_size_ci_lower),
+            ("cuped.effect_size_ci_upper", cu.welch.effect_size_ci_upper),
+            ("cuped.pvalue", cu.welch.pvalue),
+            ("cuped.rel_effect_size_ci_lower", cu.relative.rel_effect_size_ci_lower),
+            ("cuped.rel_effect_size_ci_upper", cu.relative.rel_effect_size_ci_upper),
+            ("cuped.covariate_balance_pvalue", cu.covariate_balance_pvalue),
+        ]);
+    }
+    if let Some(b) = &r.bootstrap {
+        checks.extend([
+            ("bootstrap.effect_size_ci_lower", b.effect_size_ci_lower),
+            ("bootstrap.effect_size_ci_upper", b.effect_size_ci_upper),
+            ("bootstrap.effect_size_se", b.effect_size_se),
+        ]);
+    }
+    checks.into_iter().filter(|(_, v)| !v.is_finite()).map(|(n, _)| n).collect()
 }
 
 /// Warnings a reader needs about one comparison: the skewness rule, and
@@ -511,14 +577,23 @@ fn comparison_warnings(r: &MetricResult, config: &AnalysisConfig) -> Vec<String>
             "{what}: bootstrap lift CI is null: some resamples had a control mean of 0 (too few non-zero control units to resample a ratio)"
         ));
     }
-    if r.test.rel_effect_size_ci_lower.is_none()
-        && r.rel_effect_size.is_some()
-        && r.test.method == TestMethod::Permutation
-    {
-        out.push(format!(
-            "{what}: permutation lift CI is null: it needs both means positive and at least {} re-randomizations",
-            (2.0 / config.alpha).ceil()
-        ));
+    if r.test.method == TestMethod::Permutation {
+        let need = (2.0 / config.alpha).ceil() - 1.0;
+        if r.test.effect_size_ci_lower.is_none() || r.test.effect_size_ci_upper.is_none() {
+            out.push(format!(
+                "{what}: permutation CI of the difference is null: bounding it at alpha {} needs at least {} re-randomizations (--permutations)",
+                config.alpha,
+                fmt(need)
+            ));
+        }
+        if r.rel_effect_size.is_some()
+            && (r.test.rel_effect_size_ci_lower.is_none() || r.test.rel_effect_size_ci_upper.is_none())
+        {
+            out.push(format!(
+                "{what}: permutation CI of the relative lift is null: it needs both means positive and at least {} re-randomizations",
+                fmt(need)
+            ));
+        }
     }
     out
 }

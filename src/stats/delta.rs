@@ -2,7 +2,7 @@
 //! (per-session metrics, AOV, UPT) whose numerator and denominator are both
 //! random per randomized unit.
 
-use super::dist::{normal_quantile, normal_sf};
+use super::dist::{normal_sf, normal_upper_quantile};
 use super::moments::{ArmEstimate, Moments};
 use crate::error::{Error, Result, check_open_unit};
 
@@ -131,7 +131,7 @@ pub fn relative_lift_with(
     let rel = ratio - 1.0;
     let var = treatment.var_of_mean / (mc * mc) + mt * mt * control.var_of_mean / (mc * mc * mc * mc);
     let se = var.sqrt();
-    let z = normal_quantile(1.0 - alpha / 2.0);
+    let z = normal_upper_quantile(alpha / 2.0);
     let log = (mc > 0.0 && mt > 0.0).then(|| {
         let se_log = (treatment.var_of_mean / (mt * mt) + control.var_of_mean / (mc * mc)).sqrt();
         (ratio.ln(), se_log)

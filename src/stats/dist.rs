@@ -33,6 +33,24 @@ pub fn normal_quantile(p: f64) -> f64 {
     std_normal().inverse_cdf(p)
 }
 
+/// Upper standard normal quantile `z` with `P(Z > z) = q`, for `q` in (0, 1):
+/// `−Φ⁻¹(q)`, accurate for tiny `q` (where `Φ⁻¹(1 − q)` rounds `1 − q` to 1).
+///
+/// ```
+/// let z = liftlab::stats::dist::normal_upper_quantile(0.025);
+/// assert!((z - 1.959963984540054).abs() < 1e-12);
+/// assert!(liftlab::stats::dist::normal_upper_quantile(5e-18).is_finite());
+/// ```
+pub fn normal_upper_quantile(q: f64) -> f64 {
+    -normal_quantile(q)
+}
+
+/// Upper Student's t quantile `t` with `P(T > t) = q`: `−t_q(df)`, accurate
+/// for tiny `q`.
+pub fn t_upper_quantile(q: f64, df: f64) -> f64 {
+    -t_quantile(q, df)
+}
+
 /// Standard normal cumulative distribution function Φ(x).
 pub fn normal_cdf(x: f64) -> f64 {
     std_normal().cdf(x)
@@ -110,6 +128,15 @@ mod tests {
             assert!((hi + lo).abs() < 1e-9 * hi, "df {df}: {hi} vs {lo}");
         }
         assert_eq!(normal_quantile(0.5), 0.0);
+    }
+
+    #[test]
+    fn tiny_tails_stay_finite() {
+        for df in [3.0, 40.0, 1e5, 1e10] {
+            let t = t_upper_quantile(5e-18, df);
+            assert!(t.is_finite() && t > 8.0, "df {df}: {t}");
+        }
+        assert!((normal_upper_quantile(5e-18) - 8.5).abs() < 0.1);
     }
 
     #[test]

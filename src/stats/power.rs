@@ -1,7 +1,7 @@
 //! Analytic power, minimum detectable effect (MDE) and sample size for a
 //! two-arm test of a difference in means, two-sided, with unequal allocation.
 
-use super::dist::{normal_cdf, normal_pdf, normal_quantile};
+use super::dist::{normal_cdf, normal_pdf, normal_quantile, normal_upper_quantile};
 use crate::error::{Error, Result, check_open_unit, check_positive};
 
 /// Power of a two-sided z-test to detect a true effect.
@@ -23,7 +23,7 @@ pub fn power_at(effect: f64, se: f64, alpha: f64) -> f64 {
     if !(se > 0.0) || !(alpha > 0.0 && alpha < 1.0) {
         return f64::NAN;
     }
-    let z = normal_quantile(1.0 - alpha / 2.0);
+    let z = normal_upper_quantile(alpha / 2.0);
     let k = effect.abs() / se;
     normal_cdf(k - z) + normal_cdf(-k - z)
 }
@@ -46,7 +46,7 @@ pub fn mde_multiplier(alpha: f64, power: f64) -> Result<f64> {
     if power <= alpha {
         return Err(Error::invalid("power", power, "a power greater than alpha"));
     }
-    let z = normal_quantile(1.0 - alpha / 2.0);
+    let z = normal_upper_quantile(alpha / 2.0);
     let mut k = z + normal_quantile(power);
     for _ in 0..50 {
         let g = normal_cdf(k - z) + normal_cdf(-k - z) - power;

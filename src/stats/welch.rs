@@ -1,6 +1,6 @@
 //! Welch's unequal-variance t-test for a difference in means.
 
-use super::dist::{t_quantile, t_sf};
+use super::dist::{t_sf, t_upper_quantile};
 use super::moments::ArmEstimate;
 use crate::error::{Error, Result, check_open_unit};
 
@@ -80,7 +80,7 @@ pub fn welch(control: &ArmEstimate, treatment: &ArmEstimate, alpha: f64) -> Resu
     let effect = treatment.mean - control.mean;
     let statistic = effect / se;
     let pvalue = (2.0 * t_sf(statistic.abs(), df)).min(1.0);
-    let q = t_quantile(1.0 - alpha / 2.0, df);
+    let q = t_upper_quantile(alpha / 2.0, df);
     Ok(WelchResult {
         mean_control: control.mean,
         mean_treatment: treatment.mean,
