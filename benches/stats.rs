@@ -67,6 +67,32 @@ fn bootstrap(c: &mut Criterion) {
     g.finish();
 }
 
+fn permutation(c: &mut Criterion) {
+    use stats::permutation::{ArmData, PermutationConfig, permutation_test};
+    let mut g = c.benchmark_group("permutation B=2000");
+    g.sample_size(10);
+    // 1M units, 10% holdout, 2.5% converting: zeros drawn as one group per arm.
+    let ctl = revenue(100_000, 0.025, 3);
+    let trt = revenue(900_000, 0.025, 4);
+    let (c_arm, t_arm) = (ArmData::mean(ctl.as_slice().unwrap()), ArmData::mean(trt.as_slice().unwrap()));
+    let with_ci = PermutationConfig::new(2000, 0.05, 7);
+    let p_only = PermutationConfig { intervals: false, ..with_ci };
+    g.bench_function("zero-inflated, 1M units, p-values", |b| {
+        b.iter(|| permutation_test(&c_arm, &t_arm, &p_only).unwrap())
+    });
+    g.bench_function("zero-inflated, 1M units, p-values + CIs", |b| {
+        b.iter(|| permutation_test(&c_arm, &t_arm, &with_ci).unwrap())
+    });
+    // Dense metric, 100k units 50/50 (every unit drawn one by one).
+    let dc = revenue(50_000, 1.0, 5);
+    let dt = revenue(50_000, 1.0, 6);
+    let (dc, dt) = (ArmData::mean(dc.as_slice().unwrap()), ArmData::mean(dt.as_slice().unwrap()));
+    g.bench_function("dense, 100k units 50/50, p-values + CIs", |b| {
+        b.iter(|| permutation_test(&dc, &dt, &with_ci).unwrap())
+    });
+    g.finish();
+}
+
 fn hillstrom(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/hillstrom/hillstrom.csv");
     if !path.exists() {
@@ -91,5 +117,5 @@ fn hillstrom(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, moments, bootstrap, hillstrom);
+criterion_group!(benches, moments, bootstrap, permutation, hillstrom);
 criterion_main!(benches);
