@@ -137,12 +137,12 @@ fn metric_block(out: &mut String, r: &MetricResult, a: &Analysis) {
     if let Some(cu) = &r.cuped {
         let name = a.covariate.as_deref().unwrap_or("covariate");
         match &r.cuped_test {
-            Some(ct) => test_lines(out, r, ct, &format!("CUPED ({name}) "), Some(cu.relative.rel_effect_size), a.alpha),
+            Some(ct) => test_lines(out, r, ct, "CUPED ", Some(cu.relative.rel_effect_size), a.alpha),
             None => {
                 let _ = writeln!(
                     out,
-                    "  {:<22}{:>14}  {c} {}  p = {}  (Welch; not tested by permutation: it removes under {} of the variance)",
-                    format!("CUPED ({name})"),
+                    "  {:<22}{:>14}  {c} {}  p = {}  (Welch: it removes under {} of the variance, so the test above decides)",
+                    "CUPED difference",
                     signed(cu.welch.effect_size, DIGITS),
                     ci(cu.welch.effect_size_ci_lower, cu.welch.effect_size_ci_upper),
                     pvalue(cu.welch.pvalue),
@@ -154,7 +154,7 @@ fn metric_block(out: &mut String, r: &MetricResult, a: &Analysis) {
         let _ = writeln!(
             out,
             "  {:<22}theta = {} (control {}, treatment {}), correlation = {}, variance reduction = {}, covariate balance p = {}{balance}",
-            "",
+            format!("CUPED on {name}:"),
             sig(cu.theta, 4),
             sig(cu.theta_control, 4),
             sig(cu.theta_treatment, 4),
@@ -206,7 +206,7 @@ fn test_lines(out: &mut String, r: &MetricResult, t: &PrimaryTest, prefix: &str,
     let _ = writeln!(
         out,
         "  {:<22}{:>14}  {c} [{}, {}]  p = {} (up {}, down {}){how}",
-        format!("{prefix}difference ({name})"),
+        format!("{prefix}difference"),
         signed(effect, DIGITS),
         bound(t.effect_size_ci_lower),
         bound(t.effect_size_ci_upper),
