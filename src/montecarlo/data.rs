@@ -3,14 +3,17 @@
 //! treatment, and count how often the analysis sees it — the A/A test an
 //! analyst runs on historical data before trusting a metric.
 
+use std::collections::HashMap;
+
 use rand::Rng;
+use rand_distr::{Binomial, Distribution};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Method, MetricPower, Outcome, PowerConfig, outcome, summarize_outcomes, test};
 use crate::error::{Error, Result, check_open_unit};
 use crate::io::UnitTable;
-use crate::rng::{domain, stream};
+use crate::rng::{LiftRng, domain, stream};
 use crate::stats::Moments;
 
 /// A Monte Carlo power report on a table of units.
@@ -30,30 +33,268 @@ pub struct DataPowerReport {
     pub metrics: Vec<MetricPower>,
 }
 
-/// One metric's values, centered for accurate sums.
+/// A value pair `(y, x)` shared by at least this many rows of a column is
+/// drawn as one group (one binomial draw) rather than row by row.
+const MIN_GROUP: usize = 64;
+
+/// Replicates a worker runs together, column by column and a block of rows
+/// at a time ([`BLOCK`]), so that the rows stay in cache across them.
+/// Results do not depend on it.
+const BATCH: usize = 8;
+
+/// Control-arm sums of one column: `n, Σy, Σy², Σx, Σx², Σxy` (centered).
+type Sums = [f64; 6];
+
+/// The sums one row with centered values `(y, x)` contributes.
+fn unit_sums(y: f64, x: f64) -> Sums {
+    [1.0, y, y * y, x, x * x, x * y]
+}
+
+/// Rows of a column that share one value pair `(y, x)`: exchangeable, so
+/// only how many of them go to control matters.
+struct Group {
+    /// Sums of one row of the group (centered).
+    unit: Sums,
+    /// Rows going to control: Binomial(size, holdout).
+    draw: Binomial,
+}
+
+/// One metric's values, centered for accurate sums: the value pairs shared
+/// by at least [`MIN_GROUP`] rows as groups, the other rows one by one.
 struct Column {
-    y: Vec<f64>,
-    x: Vec<f64>,
+    groups: Vec<Group>,
+    /// The sums of each row in no group ([`unit_sums`]), in row order.
+    rows: Vec<Sums>,
+    /// Sums over all rows.
+    total: Sums,
     center: (f64, f64),
     methods: Vec<(String, Method)>,
 }
 
 impl Column {
-    fn new(y: &[f64], x: Option<&[f64]>) -> Self {
+    fn new(y: &[f64], x: Option<&[f64]>, holdout: f64) -> Self {
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-        let cy = mean(y);
-        let cx = x.map_or(0.0, mean);
-        Self {
-            y: y.iter().map(|v| v - cy).collect(),
-            x: x.map_or_else(|| vec![0.0; y.len()], |x| x.iter().map(|v| v - cx).collect()),
-            center: (cy, cx),
-            methods: Vec::new(),
+        let (cy, cx) = (mean(y), x.map_or(0.0, mean));
+        let xi = |i: usize| x.map_or(0.0, |x| x[i]);
+        let key = |i: usize| (y[i].to_bits(), xi(i).to_bits());
+        // Rows per exact value pair, and the first row of each pair.
+        let mut count: HashMap<(u64, u64), (usize, usize), PairHash> = HashMap::default();
+        for i in 0..y.len() {
+            count.entry(key(i)).or_insert((0, i)).0 += 1;
+        }
+        let mut shared: Vec<(usize, usize)> = count.values().copied().filter(|&(n, _)| n >= MIN_GROUP).collect();
+        // Row order, not hash order: the same file gives the same draws.
+        shared.sort_unstable_by_key(|&(_, first)| first);
+        let groups: Vec<Group> = shared
+            .iter()
+            .map(|&(n, first)| Group {
+                unit: unit_sums(y[first] - cy, xi(first) - cx),
+                draw: Binomial::new(n as u64, holdout).expect("holdout checked to be in (0, 1)"),
+            })
+            .collect();
+        let rows: Vec<Sums> =
+            (0..y.len()).filter(|&i| count[&key(i)].0 < MIN_GROUP).map(|i| unit_sums(y[i] - cy, xi(i) - cx)).collect();
+        let mut lanes = Lanes::default();
+        add_rows(&mut lanes, &rows, || u8::MAX);
+        let mut total = lanes.sum();
+        for (g, &(n, _)) in groups.iter().zip(&shared) {
+            add_scaled(&mut total, &g.unit, n as f64);
+        }
+        Self { groups, rows, total, center: (cy, cx), methods: Vec::new() }
+    }
+
+    /// Control-arm sums of one re-randomization per generator in `rngs`:
+    /// each draws one Bernoulli per row outside the groups, in row order,
+    /// then one binomial per group. Replicates are swept together a block
+    /// of rows at a time (the block stays in cache); each one's draws and
+    /// sums are as if it ran alone.
+    fn control_sums(&self, coin: &Coin, rngs: &mut [LiftRng]) -> Vec<Sums> {
+        let mut lanes = vec![Lanes::default(); rngs.len()];
+        for block in self.rows.chunks(BLOCK) {
+            for (l, rng) in lanes.iter_mut().zip(rngs.iter_mut()) {
+                // A local copy keeps the generator's state in registers.
+                let mut local = rng.clone();
+                add_rows(l, block, || coin.flip8(&mut local));
+                *rng = local;
+            }
+        }
+        lanes
+            .iter()
+            .zip(rngs)
+            .map(|(l, rng)| {
+                let mut s = l.sum();
+                for g in &self.groups {
+                    add_scaled(&mut s, &g.unit, g.draw.sample(rng) as f64);
+                }
+                s
+            })
+            .collect()
+    }
+}
+
+/// Rows swept per replicate at a time (a multiple of 8): 48 KB of sums.
+const BLOCK: usize = 1024;
+
+/// Sums accumulated in four interleaved lanes (row `i` in lane `i % 4`),
+/// added in a fixed order by [`Lanes::sum`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Lanes([Sums; 4]);
+
+impl Lanes {
+    fn sum(&self) -> Sums {
+        let l = &self.0;
+        std::array::from_fn(|j| (l[0][j] + l[1][j]) + (l[2][j] + l[3][j]))
+    }
+}
+
+/// Adds the rows whose bit is set, rows `8c..8c + 8` by the `c`-th call of
+/// `mask` (bit `k` for row `8c + k`; bits past the last row are ignored).
+/// `rows` must start at a row index that is a multiple of 8.
+#[inline]
+fn add_rows(lanes: &mut Lanes, rows: &[Sums], mut mask: impl FnMut() -> u8) {
+    let chunks = rows.chunks_exact(8);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        let w = &WEIGHTS[usize::from(mask())];
+        for (k, row) in chunk.iter().enumerate() {
+            let lane = &mut lanes.0[k & 3];
+            for j in 0..6 {
+                lane[j] += w[k] * row[j];
+            }
+        }
+    }
+    if !rest.is_empty() {
+        let w = &WEIGHTS[usize::from(mask())];
+        for (k, row) in rest.iter().enumerate() {
+            let lane = &mut lanes.0[k & 3];
+            for j in 0..6 {
+                lane[j] += w[k] * row[j];
+            }
         }
     }
 }
 
-/// Control-arm sums of one column: `n, Σy, Σy², Σx, Σx², Σxy` (centered).
-type Sums = [f64; 6];
+/// `s += f · v`.
+fn add_scaled(s: &mut Sums, v: &Sums, f: f64) {
+    for (s, v) in s.iter_mut().zip(v) {
+        *s += f * v;
+    }
+}
+
+/// Bernoulli draws, control with probability `t / 2⁶⁴` (`t` = ⌊holdout·2⁶⁴⌋),
+/// eight from one 64-bit word.
+///
+/// A row goes to control when its uniform `U ∈ [0, 2⁶⁴)` is below `t`. `U`'s
+/// top byte `b` is compared with `t`'s top byte `b_t`: `b < b_t` is control,
+/// `b > b_t` treatment, and only on a tie (probability 1/256) are the 56
+/// lower bits drawn and compared with `t`'s. So `P(control) = t / 2⁶⁴`
+/// exactly, as with one 64-bit draw per row.
+#[derive(Debug, Clone, Copy)]
+struct Coin {
+    top: u8,
+    low: u64,
+}
+
+impl Coin {
+    fn new(holdout: f64) -> Self {
+        let t = (holdout * 2f64.powi(64)) as u64;
+        Self { top: (t >> 56) as u8, low: t & ((1 << 56) - 1) }
+    }
+
+    /// Eight draws: bit `k` set when row `k` goes to control.
+    #[inline(always)]
+    fn flip8(&self, rng: &mut LiftRng) -> u8 {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = ONES << 7;
+        let a = rng.next_u64();
+        let t = ONES * u64::from(self.top);
+        // Per byte, without carries between bytes (SWAR): the high bit of
+        // `d` is set when the low 7 bits of `a` are ≥ those of `t`, so the
+        // high bit of `lt` is set when the byte of `a` is below `t`'s.
+        let d = (a | HIGH) - (t & !HIGH);
+        let lt = ((!a & t) | (!(a ^ t) & !d)) & HIGH;
+        // Gather the eight high bits: byte `k` to bit `k`.
+        let mut bits = ((lt >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8;
+        // Rarely (a zero byte of `a ^ t`), a byte ties with `t`'s top byte.
+        let v = a ^ t;
+        if v.wrapping_sub(ONES) & !v & HIGH != 0 {
+            bits |= self.ties(a, rng);
+        }
+        bits
+    }
+
+    /// The bytes of `a` that tie with the top byte and whose 56 lower bits,
+    /// drawn now, fall below `t`'s.
+    #[cold]
+    #[inline(never)]
+    fn ties(&self, a: u64, rng: &mut LiftRng) -> u8 {
+        let mut bits = 0;
+        for (k, b) in a.to_le_bytes().into_iter().enumerate() {
+            if b == self.top && (rng.next_u64() >> 8) < self.low {
+                bits |= 1 << k;
+            }
+        }
+        bits
+    }
+
+    /// [`Coin::flip8`] the plain way, one byte at a time (for tests).
+    #[cfg(test)]
+    fn flip8_bytewise(&self, rng: &mut LiftRng) -> u8 {
+        let mut bits = 0;
+        for (k, b) in rng.next_u64().to_le_bytes().into_iter().enumerate() {
+            let (below, tie) = (b < self.top, b == self.top);
+            if below || (tie && (rng.next_u64() >> 8) < self.low) {
+                bits |= 1 << k;
+            }
+        }
+        bits
+    }
+}
+
+/// `WEIGHTS[m][k]` is bit `k` of `m` as 0.0 or 1.0.
+static WEIGHTS: [[f64; 8]; 256] = {
+    let mut w = [[0.0; 8]; 256];
+    let mut m = 0;
+    while m < 256 {
+        let mut k = 0;
+        while k < 8 {
+            if m >> k & 1 == 1 {
+                w[m][k] = 1.0;
+            }
+            k += 1;
+        }
+        m += 1;
+    }
+    w
+};
+
+/// A cheap hasher for pairs of bit patterns (multiply-rotate mixing; the
+/// keys are a file's values, not adversarial).
+#[derive(Debug, Default, Clone, Copy)]
+struct PairHash;
+
+impl std::hash::BuildHasher for PairHash {
+    type Hasher = PairHasher;
+    fn build_hasher(&self) -> PairHasher {
+        PairHasher(0)
+    }
+}
+
+struct PairHasher(u64);
+
+impl std::hash::Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(23) ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 fn moments(s: &Sums, center: (f64, f64)) -> Result<Moments> {
     Ok(Moments::from_sums(s[0] as u64, s[1], s[2], s[3], s[4], s[5])?.shifted(center.0, center.1))
@@ -61,19 +302,37 @@ fn moments(s: &Sums, center: (f64, f64)) -> Result<Moments> {
 
 /// Re-randomizes the rows of `table` `config.replicates` times and reports,
 /// for every metric (Welch; delta method for `NUM/DEN` ratio metrics; CUPED
-/// too when the table has a covariate), the A/A false-positive rate and the
-/// power, coverage and bias for a true relative lift `lift` added to the
-/// treatment's values.
+/// too when the table has a covariate), the A/A false-positive rate (in
+/// total and per tail) and the power, coverage and bias for a true relative
+/// lift `lift` added to the treatment's values.
 ///
 /// # Formula
-/// Replicate `r` assigns each row to control with probability `holdout`
-/// (stream `(seed, REPLICATE, r)`), so arm sizes vary as in a real test.
-/// The A/A test compares the two arms as they are; the A/B test multiplies
-/// the treatment's metric values by `1 + lift` (numerators of ratio
-/// metrics; denominators and covariates unchanged), so the true relative
-/// lift is exactly `lift`. Shares and their Monte Carlo SEs as in
-/// [`super::monte_carlo_power`]. Sums are accumulated on centered values;
-/// arm statistics come from [`Moments::from_sums`].
+/// Replicate `r` assigns each row to control with probability `holdout`,
+/// independently, so arm sizes vary as in a real test. The A/A test
+/// compares the two arms as they are; the A/B test multiplies the
+/// treatment's metric values by `1 + lift` (numerators of ratio metrics;
+/// denominators and covariates unchanged), so the true relative lift is
+/// exactly `lift`. Shares and their Monte Carlo SEs as in
+/// [`super::monte_carlo_power`].
+///
+/// Each test needs only its column's control sums `S = Σ c_i·v_i` of
+/// `v_i = (1, y_i, y_i², x_i, x_i², x_i·y_i)` (`x`: the denominator or the
+/// covariate; values centered on the column means, so the sums do not
+/// cancel), the treatment's being the totals minus `S`. Rows with the same
+/// `(y, x)` are exchangeable: a pair shared by `g ≥ 64` rows (e.g. the
+/// zeros of a zero-inflated metric) adds `C·v` with `C ~ Binomial(g,
+/// holdout)`, the distribution of the sum of its rows' `c_i`; every other
+/// row draws its own `c_i ~ Bernoulli(holdout)`. Arm statistics come from
+/// [`Moments::from_sums`].
+///
+/// The draws of replicate `r` come from stream `(seed, REPLICATE, r)`,
+/// column after column, so each column (metric) is re-randomized
+/// independently of the others within a replicate. Every reported quantity
+/// is per metric, so each metric's results are those of independent
+/// re-randomizations, exactly as with one assignment shared by all metrics;
+/// only the correlation between metrics' results within a replicate, which
+/// nothing reports, differs. Output is bit-identical for a seed whatever
+/// the number of threads.
 ///
 /// # References
 /// Kohavi, Tang & Xu (2020), *Trustworthy Online Controlled Experiments*,
@@ -100,17 +359,18 @@ pub fn data_power(
         return Err(Error::invalid("--lift", lift, "a relative lift above -1 (e.g. 0.03)"));
     }
     let columns: Vec<Column> = (0..table.metrics.len())
+        .into_par_iter()
         .map(|j| {
             let name = &table.metric_names[j];
             let y = table.metrics[j].as_slice().expect("contiguous");
             match (&table.denominators[j], &table.covariate) {
                 (Some(d), _) => {
-                    let mut c = Column::new(y, d.as_slice());
+                    let mut c = Column::new(y, d.as_slice(), holdout);
                     c.methods.push((format!("{name} (delta)"), Method::Ratio));
                     c
                 }
                 (None, cov) => {
-                    let mut c = Column::new(y, cov.as_ref().and_then(|x| x.as_slice()));
+                    let mut c = Column::new(y, cov.as_ref().and_then(|x| x.as_slice()), holdout);
                     c.methods.push((format!("{name} (Welch)"), Method::Mean));
                     if cov.is_some() {
                         c.methods.push((format!("{name} (CUPED)"), Method::Cuped));
@@ -120,36 +380,50 @@ pub fn data_power(
             }
         })
         .collect();
-    let totals: Vec<Sums> = columns.iter().map(|c| sums(c, |_| 1.0)).collect();
-    let threshold = (holdout * 2f64.powi(64)) as u64;
+    let coin = Coin::new(holdout);
     let k = config.replicates;
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Vec<Vec<Outcome>> = (0..k as u64)
-        .into_par_iter()
-        .map(|r| -> Result<Vec<Outcome>> {
-            let mut rng = stream(config.seed, domain::REPLICATE, r);
-            let control: Vec<f64> = (0..table.n_rows()).map(|_| (rng.next_u64() < threshold) as u8 as f64).collect();
-            let mut out = Vec::new();
-            for (col, total) in columns.iter().zip(&totals) {
-                let sc = sums(col, |i| control[i]);
-                let st: Sums = std::array::from_fn(|i| total[i] - sc[i]);
-                for (arm, n) in [("control", sc[0]), ("treatment", st[0])] {
-                    if n < 2.0 {
-                        return Err(Error::EmptyArm { arm: arm.into(), segment: None, n: n as u64 });
-                    }
-                }
-                let (mc, mt) = (moments(&sc, col.center)?, moments(&st, col.center)?);
-                let mt_ab = mt.scaled_y(1.0 + lift);
-                for &(_, method) in &col.methods {
-                    let aa = test(&mc, &mt, method, config.alpha)?;
-                    let ab = test(&mc, &mt_ab, method, config.alpha)?;
-                    out.push(outcome(&ab, &aa, lift, lift, config.alpha));
+    // One replicate: its control sums, column after column from its stream.
+    let replicate = |sums: &[Sums]| -> Result<Vec<Outcome>> {
+        let mut out = Vec::new();
+        for (col, sc) in columns.iter().zip(sums) {
+            let st: Sums = std::array::from_fn(|i| col.total[i] - sc[i]);
+            for (arm, n) in [("control", sc[0]), ("treatment", st[0])] {
+                if n < 2.0 {
+                    return Err(Error::EmptyArm { arm: arm.into(), segment: None, n: n as u64 });
                 }
             }
-            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, k);
-            Ok(out)
+            let (mc, mt) = (moments(sc, col.center)?, moments(&st, col.center)?);
+            let mt_ab = mt.scaled_y(1.0 + lift);
+            for &(_, method) in &col.methods {
+                let aa = test(&mc, &mt, method, config.alpha)?;
+                // With no lift the A/B twin is the A/A test itself.
+                let ab = if lift == 0.0 { aa } else { test(&mc, &mt_ab, method, config.alpha)? };
+                out.push(outcome(&ab, &aa, lift, lift, config.alpha));
+            }
+        }
+        progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, k);
+        Ok(out)
+    };
+    let outcomes: Vec<Vec<Outcome>> = (0..k.div_ceil(BATCH))
+        .into_par_iter()
+        .map(|b| -> Result<Vec<Vec<Outcome>>> {
+            let reps = b * BATCH..k.min((b + 1) * BATCH);
+            let mut rngs: Vec<LiftRng> = reps.map(|r| stream(config.seed, domain::REPLICATE, r as u64)).collect();
+            // sums[i][j]: replicate i of the batch, column j; a column at a
+            // time, so its values stay in cache over the batch.
+            let mut sums = vec![Vec::with_capacity(columns.len()); rngs.len()];
+            for col in &columns {
+                for (s, c) in sums.iter_mut().zip(col.control_sums(&coin, &mut rngs)) {
+                    s.push(c);
+                }
+            }
+            sums.iter().map(|s| replicate(s)).collect()
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     let names = columns.iter().flat_map(|c| c.methods.iter().map(|m| m.0.clone()));
     let metrics = names
         .enumerate()
@@ -169,28 +443,16 @@ pub fn data_power(
     })
 }
 
-/// Weighted sums of a column, weight `w(i)` per row (1 or 0).
-fn sums(col: &Column, w: impl Fn(usize) -> f64) -> Sums {
-    let mut s = [0.0; 6];
-    for (i, (&y, &x)) in col.y.iter().zip(&col.x).enumerate() {
-        let w = w(i);
-        let (wy, wx) = (w * y, w * x);
-        s[0] += w;
-        s[1] += wy;
-        s[2] += wy * y;
-        s[3] += wx;
-        s[4] += wx * x;
-        s[5] += wx * y;
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::io::{ColumnSpec, read_units};
 
     fn table(dir: &tempfile::TempDir) -> UnitTable {
+        table_with(dir, Some("pre"))
+    }
+
+    fn table_with(dir: &tempfile::TempDir, covariate: Option<&str>) -> UnitTable {
         let path = dir.path().join("units.csv");
         let mut text = String::from("revenue,sessions,pre\n");
         for i in 0..4000u64 {
@@ -202,10 +464,121 @@ mod tests {
         let spec = ColumnSpec {
             variant: None,
             metrics: vec!["revenue".into(), "revenue/sessions".into()],
-            covariate: Some("pre".into()),
+            covariate: covariate.map(Into::into),
             segment: None,
         };
         read_units(&path, &spec).unwrap()
+    }
+
+    /// The A/A rejection rate of each metric, the plain way: one 64-bit
+    /// draw per row shared by all metrics, arms' statistics straight from
+    /// the rows ([`Moments::from_slices`]).
+    fn brute_force_aa_rates(t: &UnitTable, holdout: f64, k: u64, alpha: f64) -> Vec<f64> {
+        let threshold = (holdout * 2f64.powi(64)) as u64;
+        let mut rejections = Vec::new();
+        for r in 0..k {
+            let mut rng = stream(99, 999, r);
+            let control: Vec<bool> = (0..t.n_rows()).map(|_| rng.next_u64() < threshold).collect();
+            let mut m = 0;
+            for j in 0..t.metrics.len() {
+                let y = t.metrics[j].as_slice().unwrap();
+                let x = t.denominators[j].as_ref().or(t.covariate.as_ref()).map(|x| x.as_slice().unwrap());
+                let methods: &[Method] = match (&t.denominators[j], &t.covariate) {
+                    (Some(_), _) => &[Method::Ratio],
+                    (None, Some(_)) => &[Method::Mean, Method::Cuped],
+                    (None, None) => &[Method::Mean],
+                };
+                let arm = |c: bool| {
+                    let pick = |v: &[f64]| -> Vec<f64> {
+                        v.iter().zip(&control).filter(|p| *p.1 == c).map(|p| *p.0).collect()
+                    };
+                    let xs = x.map(pick);
+                    Moments::from_slices(&pick(y), xs.as_deref())
+                };
+                let (mc, mt) = (arm(true), arm(false));
+                for &method in methods {
+                    if rejections.len() == m {
+                        rejections.push(0u64);
+                    }
+                    rejections[m] += u64::from(test(&mc, &mt, method, alpha).unwrap().pvalue < alpha);
+                    m += 1;
+                }
+            }
+        }
+        rejections.iter().map(|&n| n as f64 / k as f64).collect()
+    }
+
+    #[test]
+    fn grouped_sampler_matches_brute_force_within_mc_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for covariate in [Some("pre"), None] {
+            let t = table_with(&dir, covariate);
+            let k = 2000;
+            let cfg = PowerConfig { replicates: k, alpha: 0.05, seed: 5 };
+            let grouped = data_power(&t, 0.3, 0.0, &cfg, &|_, _| {}).unwrap();
+            let brute = brute_force_aa_rates(&t, 0.3, k as u64, 0.05);
+            assert_eq!(grouped.metrics.len(), brute.len());
+            for (g, &b) in grouped.metrics.iter().zip(&brute) {
+                let se = (g.aa_false_positive_rate_se.powi(2) + (b * (1.0 - b) / k as f64)).sqrt();
+                assert!((g.aa_false_positive_rate - b).abs() < 4.0 * se, "{g:?} vs brute force {b}");
+                let tails = g.aa_false_positive_rate_upper + g.aa_false_positive_rate_lower;
+                assert!((tails - g.aa_false_positive_rate).abs() < 1e-12, "{g:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn grouped_control_sums_have_the_brute_force_mean_and_variance() {
+        // Each control sum S = Σ_i c_i v_i over independent c_i ~ Bernoulli(h):
+        // E S = h Σ v_i and Var S = h(1 − h) Σ v_i², however the rows are grouped.
+        let dir = tempfile::tempdir().unwrap();
+        let t = table(&dir);
+        let (h, k) = (0.3, 4000);
+        let coin = Coin::new(h);
+        for j in 0..2 {
+            let y = t.metrics[j].as_slice().unwrap();
+            let x = t.denominators[j].as_ref().or(t.covariate.as_ref()).unwrap().as_slice().unwrap();
+            let col = Column::new(y, Some(x), h);
+            assert!(!col.groups.is_empty() && !col.rows.is_empty(), "both paths exercised");
+            let mut rngs: Vec<LiftRng> = (0..k).map(|r| stream(5, domain::REPLICATE, r)).collect();
+            let draws = col.control_sums(&coin, &mut rngs);
+            let (cy, cx) = col.center;
+            let all: Vec<Sums> = y.iter().zip(x).map(|(y, x)| unit_sums(y - cy, x - cx)).collect();
+            for c in 0..6 {
+                let (s1, s2) = all.iter().fold((0.0, 0.0), |(a, b), v| (a + v[c], b + v[c] * v[c]));
+                let (mean, var) = (h * s1, h * (1.0 - h) * s2);
+                let m = draws.iter().map(|d| d[c]).sum::<f64>() / k as f64;
+                let v = draws.iter().map(|d| (d[c] - m).powi(2)).sum::<f64>() / (k - 1) as f64;
+                assert!((m - mean).abs() < 4.0 * (var / k as f64).sqrt() + 1e-9 * s2.sqrt(), "sum {c}: {m} vs {mean}");
+                // The sample variance of a near-normal sum: relative SE √(2/K) ≈ 2.2%.
+                assert!((v / var - 1.0).abs() < 4.0 * (2.0 / k as f64).sqrt(), "sum {c}: var {v} vs {var}");
+            }
+        }
+    }
+
+    #[test]
+    fn replicates_swept_together_draw_as_if_alone_and_the_coin_is_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = table(&dir);
+        let y = t.metrics[0].as_slice().unwrap();
+        let col = Column::new(y, t.covariate.as_ref().and_then(|x| x.as_slice()), 0.5);
+        let coin = Coin::new(0.5);
+        let mut together: Vec<LiftRng> = (0..5).map(|r| stream(1, domain::REPLICATE, r)).collect();
+        let sums = col.control_sums(&coin, &mut together);
+        for (r, s) in sums.iter().enumerate() {
+            let mut alone = [stream(1, domain::REPLICATE, r as u64)];
+            assert_eq!(col.control_sums(&coin, &mut alone)[0], *s);
+            assert_eq!(alone[0], together[r], "the generator advanced alike");
+        }
+        // The carry-free byte comparison equals the byte-at-a-time one,
+        // ties included (holdouts with a top byte hit often).
+        for h in [0.5, 0.3, 0.001, 0.999, 1.0 / 3.0, 0.1234567] {
+            let coin = Coin::new(h);
+            let (mut a, mut b) = (stream(2, 7, 0), stream(2, 7, 0));
+            for _ in 0..20_000 {
+                assert_eq!(coin.flip8(&mut a), coin.flip8_bytewise(&mut b), "holdout {h}");
+            }
+        }
     }
 
     #[test]

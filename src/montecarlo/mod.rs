@@ -167,6 +167,7 @@ fn estimates(result: &SimResult, metric: usize) -> (Moments, Moments, Method) {
 
 /// One test's relative lift, its CI bounds, the p-value, the lift's SE and
 /// the absolute effect (treatment − control, whose sign the p-value tests).
+#[derive(Debug, Clone, Copy)]
 struct TestResult {
     lift: f64,
     effect: f64,
