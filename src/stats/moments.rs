@@ -252,12 +252,13 @@ impl RatioMoments {
         let n = self.n as f64;
         let z = [y, d, x];
         let before: [f64; 3] = std::array::from_fn(|k| z[k] - self.mean[k]);
-        for k in 0..3 {
-            self.mean[k] += before[k] / n;
+        for (mean, b) in self.mean.iter_mut().zip(before) {
+            *mean += b / n;
         }
-        for j in 0..3 {
-            for k in 0..3 {
-                self.c[j][k] += before[j] * (z[k] - self.mean[k]);
+        let after: [f64; 3] = std::array::from_fn(|k| z[k] - self.mean[k]);
+        for (row, b) in self.c.iter_mut().zip(before) {
+            for (c, a) in row.iter_mut().zip(after) {
+                *c += b * a;
             }
         }
     }
@@ -279,8 +280,8 @@ impl RatioMoments {
                 self.c[j][k] += other.c[j][k] + delta[j] * delta[k] * na * nb / n;
             }
         }
-        for k in 0..3 {
-            self.mean[k] += delta[k] * nb / n;
+        for (mean, d) in self.mean.iter_mut().zip(delta) {
+            *mean += d * nb / n;
         }
         self.n += other.n;
     }
