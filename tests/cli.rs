@@ -154,11 +154,39 @@ fn analyze_json_contract() {
         ] {
             assert!(!r[key].is_null(), "results[].{key}");
         }
-        let ratio = r["metric"].as_str().unwrap().contains('/');
-        for key in ["effect_size", "effect_size_ci_lower", "pvalue", "theta", "variance_reduction"] {
-            // CUPED applies to plain metrics; ratio metrics get the delta method only.
-            assert_eq!(r["cuped"][key].is_number(), !ratio, "cuped.{key}");
+        for key in [
+            "effect_size",
+            "effect_size_ci_lower",
+            "pvalue",
+            "theta",
+            "theta_control",
+            "theta_treatment",
+            "variance_reduction",
+            "rel_effect_size_ci_lower",
+        ] {
+            // CUPED applies to plain and ratio metrics alike.
+            assert!(r["cuped"][key].is_number(), "cuped.{key}");
         }
+        // The decisive test: its method, why, one- and two-sided p-values.
+        let test = &r["test"];
+        assert!(["welch", "permutation"].contains(&test["method"].as_str().unwrap()), "{test}");
+        assert!(test["reason"]["kind"].is_string(), "{test}");
+        for key in ["pvalue", "pvalue_upper", "pvalue_lower"] {
+            let p = test[key].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&p), "test.{key} = {p}");
+        }
+        assert!(test["significant"].is_boolean());
+        for key in ["skewness", "min_n"] {
+            assert!(r["skewness"]["control"][key].is_number(), "skewness.control.{key}");
+        }
+        assert!(r["rel_effect_size_bias_corrected"].is_number());
+        assert_eq!(r["rel_ci_method"], "log");
+        let (rl, rh, rel) = (
+            r["rel_effect_size_ci_lower"].as_f64(),
+            r["rel_effect_size_ci_upper"].as_f64(),
+            r["rel_effect_size"].as_f64(),
+        );
+        assert!(rl < rel && rel < rh && rl > Some(-1.0), "log-scale lift CI contains the lift and stays above -100%");
         for key in [
             "resamples",
             "effect_size_ci_lower",
@@ -188,7 +216,8 @@ fn analyze_csv_and_table_formats() {
         .assert()
         .success()
         .stdout(predicate::str::contains("SRM check"))
-        .stdout(predicate::str::contains("difference (Welch)"));
+        .stdout(predicate::str::contains("test used"))
+        .stdout(predicate::str::contains("skewness"));
 }
 
 #[test]
@@ -226,6 +255,58 @@ fn bootstrap_output_is_identical_whatever_the_thread_count() {
     assert!(!one.is_empty());
     assert_eq!(one, run("2"));
     assert_eq!(one, run("3"));
+}
+
+#[test]
+fn permutation_output_is_identical_whatever_the_thread_count() {
+    let run = |threads: &str| {
+        liftlab()
+            .args(["--threads", threads, "analyze", &synthetic(), "--variant-col", "arm", "--control", "control"])
+            .args(["--metric", "revenue", "--metric", "margin/sessions", "--covariate", "pre_revenue"])
+            .args(["--method", "permutation", "--permutations", "500", "--seed", "3", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let one = run("1");
+    let r = serde_json::from_slice::<serde_json::Value>(&one).unwrap();
+    assert_eq!(r["results"][0]["test"]["method"], "permutation");
+    assert_eq!(r["results"][0]["permutation"]["resamples"], 500);
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("3"));
+}
+
+#[test]
+fn method_and_lift_interval_flags() {
+    let base = ["analyze", &synthetic(), "--variant-col", "arm", "--control", "control", "--metric", "revenue"];
+    let welch = json_of(liftlab().args(base).args(["--method", "welch", "--lift-ci", "delta", "--format", "json"]));
+    let r = &welch["results"][0];
+    assert_eq!(r["test"]["method"], "welch");
+    assert_eq!(r["test"]["reason"]["kind"], "requested");
+    assert_eq!(r["test"]["pvalue"], r["pvalue"]);
+    assert_eq!(r["rel_ci_method"], "delta");
+    // The symmetric interval is centred on the lift.
+    let (lo, hi, l) = (
+        r["rel_effect_size_ci_lower"].as_f64().unwrap(),
+        r["rel_effect_size_ci_upper"].as_f64().unwrap(),
+        r["rel_effect_size"].as_f64().unwrap(),
+    );
+    assert!(((hi - l) - (l - lo)).abs() < 1e-12);
+    assert!(r.get("permutation").is_none());
+    // The shipped store (10% holdout, skewed revenue) fails the skewness rule: auto picks the permutation test.
+    let auto = json_of(liftlab().args(base).args(["--format", "json"]));
+    let r = &auto["results"][0];
+    assert_eq!(r["test"]["method"], "permutation");
+    assert_eq!(r["test"]["reason"]["kind"], "skew_rule_failed");
+    assert_eq!(r["skewness"]["control"]["normal_ok"], false);
+    assert!(auto["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("355*skew^2")));
+    liftlab()
+        .args(base)
+        .args(["--permutations", "0"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--permutations"));
+    liftlab().args(base).args(["--method", "magic"]).assert().code(2);
 }
 
 #[test]
