@@ -24,7 +24,9 @@ pub use cuped::{CupedAdjustment, CupedResult, cuped, cuped_adjust, cuped_with, r
 pub use delta::{LiftInterval, RelativeLift, ratio_estimate, relative_lift, relative_lift_with};
 pub use moments::{ArmEstimate, Moments, RatioMoments};
 pub use multiple::{benjamini_hochberg, holm};
-pub use permutation::{ArmData, PermutationConfig, PermutationResult, permutation_test};
+pub use permutation::{
+    ArmData, GroupedArms, PermutationConfig, PermutationResult, permutation_test, permutation_test_grouped,
+};
 pub use power::{mde, mde_multiplier, power_at, units_for_effect, zero_inflated_moments};
 pub use srm::{SrmResult, srm};
 pub use welch::{WelchResult, welch};

@@ -312,6 +312,53 @@ impl Pool {
         }
     }
 
+    fn from_grouped(arms: &GroupedArms) -> Self {
+        let (mut sy, mut sd) = (0.0, 0.0);
+        for &(y, d, c, t) in &arms.groups {
+            sy += y * (c + t) as f64;
+            sd += d * (c + t) as f64;
+        }
+        for &(y, d) in arms.control.iter().chain(&arms.treatment) {
+            sy += y;
+            sd += d;
+        }
+        let center = if sd != 0.0 { sy / sd } else { 0.0 };
+        let mut total = [Sums::default(); 2];
+        let mut groups = Vec::new();
+        for &(y, d, c, t) in &arms.groups {
+            for (count, treated) in [(c, false), (t, true)] {
+                if count > 0 {
+                    let y0 = y - center * d;
+                    total[treated as usize].add(y0, d, count as f64);
+                    groups.push(Group { count, y0, d, treated });
+                }
+            }
+        }
+        let mut dense = Vec::with_capacity(arms.control.len() + arms.treatment.len());
+        let mut dense_total = [Sums::default(); 2];
+        for (a, list) in [&arms.control, &arms.treatment].into_iter().enumerate() {
+            for &(y, d) in list {
+                let y0 = y - center * d;
+                total[a].add(y0, d, 1.0);
+                dense_total[a].add(y0, d, 1.0);
+                dense.push(Unit { y0, d, treated: a == 1 });
+            }
+        }
+        let has_d = arms.groups.iter().any(|g| g.1 != 1.0) || dense.iter().any(|u| u.d != 1.0);
+        let n_control = arms.control.len() as u64 + arms.groups.iter().map(|g| g.2).sum::<u64>();
+        Self {
+            groups,
+            dense_control: arms.control.len(),
+            has_d,
+            n: total[0].m as u64 + total[1].m as u64,
+            n_control,
+            dense,
+            dense_total,
+            total,
+            center,
+        }
+    }
+
     /// One re-randomization: the sums of the units it puts in control,
     /// split by their original arm. `scratch` must hold the identity
     /// permutation of the dense units and is restored before returning.
@@ -636,7 +683,47 @@ pub fn permutation_test(
             return Err(Error::EmptyArm { arm: arm.into(), segment: None, n: data.len() as u64 });
         }
     }
-    let pool = Pool::new(control, treatment);
+    run(Pool::new(control, treatment), config)
+}
+
+/// Two arms given as groups of identical units and lists of the other
+/// units: what a caller that already knows which units are exchangeable
+/// (a re-randomization loop over a file, say) hands to
+/// [`permutation_test_grouped`] without materializing every unit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupedArms {
+    /// Identical units: `(y, d, units in control, units in treatment)`
+    /// (`d = 1` for a plain mean).
+    pub groups: Vec<(f64, f64, u64, u64)>,
+    /// The other control units, `(y, d)`.
+    pub control: Vec<(f64, f64)>,
+    /// The other treatment units, `(y, d)`.
+    pub treatment: Vec<(f64, f64)>,
+}
+
+/// [`permutation_test`] on arms given as [`GroupedArms`]: the same test,
+/// the same draws as for the equivalent unit lists whose identical units
+/// form the same groups.
+///
+/// # Errors
+/// As [`permutation_test`].
+pub fn permutation_test_grouped(arms: &GroupedArms, config: &PermutationConfig) -> Result<PermutationResult> {
+    check_open_unit("alpha", config.alpha)?;
+    if config.resamples == 0 {
+        return Err(Error::invalid("--permutations", 0, "at least 1 re-randomization (2000 is typical)"));
+    }
+    let n_c = arms.control.len() as u64 + arms.groups.iter().map(|g| g.2).sum::<u64>();
+    let n_t = arms.treatment.len() as u64 + arms.groups.iter().map(|g| g.3).sum::<u64>();
+    for (arm, n) in [("control", n_c), ("treatment", n_t)] {
+        if n < 2 {
+            return Err(Error::EmptyArm { arm: arm.into(), segment: None, n });
+        }
+    }
+    run(Pool::from_grouped(arms), config)
+}
+
+/// The test on a built pool.
+fn run(pool: Pool, config: &PermutationConfig) -> Result<PermutationResult> {
     let ((_, vc), (_, vt)) = (pool.total[0].estimate(), pool.total[1].estimate());
     if !(vc + vt > 0.0) {
         return Err(Error::Degenerate {
@@ -816,6 +903,24 @@ mod tests {
             let rate = tail as f64 / k as f64;
             assert!((rate - 0.025).abs() < 3.0 * (0.025f64 * 0.975 / k as f64).sqrt(), "{up} {down}");
         }
+    }
+
+    #[test]
+    fn grouped_arms_give_the_same_result_as_unit_lists() {
+        let c = skewed(300, 21, 1.0);
+        let t = skewed(700, 22, 1.0);
+        let cfg = PermutationConfig::new(300, 0.05, 5);
+        let units = permutation_test(&ArmData::mean(&c), &ArmData::mean(&t), &cfg).unwrap();
+        let zeros = |v: &[f64]| v.iter().filter(|y| **y == 0.0).count() as u64;
+        let rest = |v: &[f64]| v.iter().filter(|y| **y != 0.0).map(|&y| (y, 1.0)).collect::<Vec<_>>();
+        let grouped =
+            GroupedArms { groups: vec![(0.0, 1.0, zeros(&c), zeros(&t))], control: rest(&c), treatment: rest(&t) };
+        let g = permutation_test_grouped(&grouped, &cfg).unwrap();
+        // Same groups, same order, same draws: the same result up to summation order.
+        assert!((g.statistic - units.statistic).abs() < 1e-9 * units.statistic.abs().max(1.0));
+        assert_eq!((g.pvalue_upper, g.pvalue_lower), (units.pvalue_upper, units.pvalue_lower));
+        let empty = GroupedArms { groups: vec![(0.0, 1.0, 1, 5)], ..GroupedArms::default() };
+        assert!(matches!(permutation_test_grouped(&empty, &cfg), Err(Error::EmptyArm { .. })));
     }
 
     #[test]
