@@ -192,10 +192,17 @@ fn test_lines(out: &mut String, r: &MetricResult, t: &PrimaryTest, prefix: &str,
     let c = conf(alpha);
     let (name, how) = match t.method {
         TestMethod::Welch => ("Welch", String::new()),
-        TestMethod::Permutation => (
-            "permutation",
-            format!("  (studentized, B = {})", r.permutation.map(|p| count(p.resamples as f64)).unwrap_or_default()),
-        ),
+        TestMethod::Permutation => {
+            let b = r.permutation.map_or(0, |p| p.resamples);
+            // The smallest one-sided p-value B re-randomizations can give.
+            let floor = 1.0 / (b as f64 + 1.0);
+            let at_floor = if t.pvalue_upper.min(t.pvalue_lower) <= floor * (1.0 + 1e-9) {
+                "; p is the smallest B allows: raise --permutations for more digits"
+            } else {
+                ""
+            };
+            ("permutation", format!("  (studentized, B = {}{at_floor})", count(b as f64)))
+        }
     };
     let bound = |b: Option<f64>| b.map(|v| signed(v, DIGITS)).unwrap_or_else(|| "none".into());
     let effect = if prefix.is_empty() {
