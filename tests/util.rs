@@ -10,6 +10,37 @@ pub const REL_TOL: f64 = 1e-9;
 /// Absolute floor for values near zero.
 pub const ABS_TOL: f64 = 1e-12;
 
+/// Monte Carlo standard errors allowed between a resampled p-value and its
+/// reference. liftlab's draws are seeded, so a comparison passes or fails
+/// deterministically; 4 SEs (two-sided normal tail 6e-5) keeps a correct
+/// implementation from failing by bad luck of the seed, while a wrong null
+/// distribution is typically off by far more.
+pub const MC_SES: f64 = 4.0;
+
+/// Tolerance for a one-sided permutation p-value `p` estimated by liftlab with
+/// `b` random re-randomizations, against a reference that is exact
+/// (`reference_b = None`) or itself estimated from `reference_b` random draws.
+///
+/// Each estimate is `(1 + X)/(B + 1)` with `X ~ Binomial(B, p)`: its SE is
+/// `√(p(1 − p)/B)` and its bias `(1 − p)/(B + 1) ≤ 1/(B + 1)`. The two
+/// estimates are independent, so the variances add; the biases are added in
+/// full.
+pub fn pvalue_mc_tolerance(p: f64, b: usize, reference_b: Option<usize>) -> f64 {
+    let inv = |b: usize| 1.0 / b as f64;
+    let var = p * (1.0 - p) * (inv(b) + reference_b.map_or(0.0, inv));
+    MC_SES * var.sqrt() + 1.0 / (b as f64 + 1.0) + reference_b.map_or(0.0, |r| 1.0 / (r as f64 + 1.0))
+}
+
+/// `|actual − expected| ≤ tol`, with a message naming the quantity.
+#[track_caller]
+pub fn assert_within(what: &str, actual: f64, expected: f64, tol: f64) {
+    assert!(
+        (actual - expected).abs() <= tol,
+        "{what}: liftlab {actual:e} vs reference {expected:e} (diff {:e}, tolerance {tol:e})",
+        (actual - expected).abs()
+    );
+}
+
 /// `|a − b| ≤ REL_TOL·|b| + ABS_TOL`, with a message naming the quantity.
 #[track_caller]
 pub fn assert_close(what: &str, actual: f64, expected: f64) {
