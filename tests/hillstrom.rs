@@ -3,11 +3,12 @@
 //! Skipped, with a message, where `../shared` is absent.
 
 use assert_cmd::Command;
-use liftlab::experiment::{AnalysisConfig, analyze};
+use liftlab::experiment::{AnalysisConfig, MetricResult, TestMethod, analyze};
 use liftlab::io::{ColumnSpec, read_units};
+use liftlab::stats::LiftInterval;
 use serde_json::Value;
 
-use crate::util::{assert_close, assert_close_tol, f, fixture, shared_dataset};
+use crate::util::{assert_close, assert_close_tol, assert_within, f, fixture, pvalue_mc_tolerance, shared_dataset};
 
 const CONTROL: &str = "No E-Mail";
 
@@ -57,28 +58,98 @@ fn analysis_matches_scipy_statsmodels() {
             ("ci_upper", r.welch.effect_size_ci_upper, "ci_upper"),
             ("rel_effect_size", r.rel_effect_size.unwrap(), "rel_effect_size"),
             ("rel_se", r.rel_effect_size_se.unwrap(), "rel_se"),
-            ("rel_ci_lower", r.rel_effect_size_ci_lower.unwrap(), "rel_ci_lower"),
-            ("rel_ci_upper", r.rel_effect_size_ci_upper.unwrap(), "rel_ci_upper"),
+            (
+                "rel_effect_size_bias_corrected",
+                r.rel_effect_size_bias_corrected.unwrap(),
+                "rel_effect_size_bias_corrected",
+            ),
+            ("rel_pvalue", r.rel_pvalue.unwrap(), "rel_pvalue"),
+            // `analyze` builds the lift interval on the log scale by default.
+            ("rel_ci_lower", r.rel_effect_size_ci_lower.unwrap(), "rel_log_ci_lower"),
+            ("rel_ci_upper", r.rel_effect_size_ci_upper.unwrap(), "rel_log_ci_upper"),
+            ("skewness control", r.skewness.control.skewness, "skewness_control"),
+            ("skewness treatment", r.skewness.treatment.skewness, "skewness_treatment"),
+            ("min_n control", r.skewness.control.min_n, "min_n_control"),
+            ("min_n treatment", r.skewness.treatment.min_n, "min_n_treatment"),
         ] {
             assert_close(&format!("{name}: {what}"), actual, f(e, key));
         }
+        assert_eq!(r.rel_ci_method, Some(LiftInterval::Log), "{name}");
+        check_decisive_test(&name, r, e);
+
         let c = r.cuped.as_ref().unwrap();
         let ec = &e["cuped"];
         for (what, actual) in [
             ("theta", c.theta),
+            ("theta_control", c.theta_control),
+            ("theta_treatment", c.theta_treatment),
+            ("mean_control", c.welch.mean_control),
+            ("mean_treatment", c.welch.mean_treatment),
             ("effect_size", c.welch.effect_size),
             ("se", c.welch.effect_size_se),
+            ("df", c.welch.df),
             ("pvalue", c.welch.pvalue),
             ("ci_lower", c.welch.effect_size_ci_lower),
             ("ci_upper", c.welch.effect_size_ci_upper),
             ("rel_effect_size", c.relative.rel_effect_size),
-            ("rel_ci_lower", c.relative.rel_effect_size_ci_lower),
-            ("rel_ci_upper", c.relative.rel_effect_size_ci_upper),
+            ("rel_effect_size_bias_corrected", c.relative.rel_effect_size_bias_corrected),
+            ("rel_pvalue", c.relative.rel_pvalue.unwrap()),
+            ("rel_log_ci_lower", c.relative.rel_effect_size_ci_lower),
+            ("rel_log_ci_upper", c.relative.rel_effect_size_ci_upper),
+            ("covariate_balance_pvalue", c.covariate_balance_pvalue),
         ] {
             assert_close(&format!("{name}: cuped {what}"), actual, f(ec, what));
         }
+        // Lin's adjusted difference is the coefficient on T of statsmodels'
+        // OLS spend ~ T + xc + T·xc (xc = history − its pooled mean).
+        assert_close(&format!("{name}: cuped vs statsmodels"), c.welch.effect_size, f(ec, "effect_size_statsmodels"));
         // 1 − ratio of two close SEs: compare absolutely.
         assert!((c.variance_reduction - f(ec, "variance_reduction")).abs() < 1e-9, "{name}: variance reduction");
+        if let Some(ct) = &r.cuped_test
+            && ct.method == TestMethod::Welch
+        {
+            for (what, actual) in
+                [("pvalue", ct.pvalue), ("pvalue_upper", ct.pvalue_upper), ("pvalue_lower", ct.pvalue_lower)]
+            {
+                assert_close(&format!("{name}: cuped_test {what}"), actual, f(ec, what));
+            }
+        }
+    }
+}
+
+/// The decisive test of one comparison: Welch where scipy's skewness meets
+/// `n ≥ 355·γ²` in both arms (p-values from scipy's one- and two-sided
+/// `ttest_ind`), the permutation test elsewhere (scipy's `permutation_test`
+/// of Welch's t with the same B = 2000).
+fn check_decisive_test(name: &str, r: &MetricResult, e: &Value) {
+    let test = &r.test;
+    match e["test_method"].as_str().unwrap() {
+        "welch" => {
+            assert_eq!(test.method, TestMethod::Welch, "{name}: {:?}", test.reason);
+            assert!(r.permutation.is_none(), "{name}");
+            for (what, actual) in
+                [("pvalue", test.pvalue), ("pvalue_upper", test.pvalue_upper), ("pvalue_lower", test.pvalue_lower)]
+            {
+                assert_close(&format!("{name}: test {what}"), actual, f(e, what));
+            }
+        }
+        "permutation" => {
+            assert_eq!(test.method, TestMethod::Permutation, "{name}: {:?}", test.reason);
+            let perm = r.permutation.as_ref().unwrap();
+            let ep = &e["permutation"];
+            assert_close(&format!("{name}: permutation statistic"), perm.statistic, f(ep, "statistic"));
+            let (b, reference_b) = (perm.resamples, ep["scipy_resamples"].as_u64().unwrap() as usize);
+            assert_eq!(b, 2000, "{name}: analyze's default B");
+            // Both p-values are estimated from 2,000 random re-randomizations;
+            // they may differ by Monte Carlo error (see pvalue_mc_tolerance).
+            let tol = |p: f64| pvalue_mc_tolerance(p, b, Some(reference_b));
+            let (up, down) = (f(ep, "pvalue_upper"), f(ep, "pvalue_lower"));
+            assert_within(&format!("{name}: test pvalue_upper"), test.pvalue_upper, up, tol(up));
+            assert_within(&format!("{name}: test pvalue_lower"), test.pvalue_lower, down, tol(down));
+            assert_within(&format!("{name}: test pvalue"), test.pvalue, f(ep, "pvalue"), 2.0 * tol(up.min(down)));
+            assert_eq!(test.pvalue, perm.pvalue, "{name}");
+        }
+        other => panic!("unknown test method {other}"),
     }
 }
 
@@ -144,6 +215,22 @@ fn cli_analyze_and_plan_from_hillstrom() {
     assert_eq!(first["variant"], e["variant"]);
     assert_close("cli effect_size", f(first, "effect_size"), f(e, "effect_size"));
     assert_close("cli cuped effect_size", f(&first["cuped"], "effect_size"), f(&e["cuped"], "effect_size"));
+    // The JSON contract: log-scale lift interval, its p-value, the bias
+    // correction, skewness, and the decisive test in `test`.
+    assert_eq!(first["rel_ci_method"], "log");
+    for key in ["rel_effect_size_ci_lower", "rel_effect_size_ci_upper"] {
+        let log_key = key.replace("rel_effect_size_ci", "rel_log_ci");
+        assert_close(&format!("cli {key}"), f(first, key), f(e, &log_key));
+        assert_close(&format!("cli cuped {key}"), f(&first["cuped"], key), f(&e["cuped"], &log_key));
+    }
+    assert_close("cli rel_pvalue", f(first, "rel_pvalue"), f(e, "rel_pvalue"));
+    assert_close(
+        "cli rel_effect_size_bias_corrected",
+        f(first, "rel_effect_size_bias_corrected"),
+        f(e, "rel_effect_size_bias_corrected"),
+    );
+    assert_close("cli skewness", f(&first["skewness"]["control"], "skewness"), f(e, "skewness_control"));
+    assert_eq!(first["test"]["method"], e["test_method"]);
     assert_eq!(first["bootstrap"]["resamples"], 200);
 
     let plan = &reference["plan"];
