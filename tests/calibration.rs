@@ -253,3 +253,57 @@ fn frontier_checks_agree_where_stores_are_large() {
         assert!(!c.disagrees, "{c:?}");
     }
 }
+
+/// The calibration study of `examples/calibration_study.rs` (10% holdout,
+/// 2% conversion, lognormal order values), included so that the tests run
+/// exactly the study `docs/calibration.md` reports.
+#[path = "../examples/calibration_study.rs"]
+#[allow(dead_code)]
+mod calibration_study;
+
+/// Position in `calibration_study::CELLS` of a cell.
+fn study_cell(units: usize, cv: f64) -> usize {
+    calibration_study::CELLS.iter().position(|c| c.units == units && c.cv == cv).expect("a cell of the study")
+}
+
+#[test]
+fn permutation_test_holds_each_tail_where_welch_does_not() {
+    // 5,000 units, 10% holdout: 500 control units, about 10 control orders.
+    // Welch's t is skewed there (the control mean is a handful of orders),
+    // so it rejects "treatment is higher" far too often; the permutation
+    // test `analyze` uses by default holds both tails.
+    use calibration_study::{StudyConfig, run_cell};
+    let cfg = StudyConfig { datasets: 200, resamples: 400, seed: 2024, intervals: false };
+    for cv in [3.0, 1.0] {
+        let r = run_cell(study_cell(5_000, cv), &cfg, &|| {});
+        let k = r.datasets as f64;
+        let [welch, _, perm, _] = r.methods;
+        let what = format!("5,000 units, 10% holdout, AOV CV {cv}");
+        within_3_mcse(&format!("{what}: permutation A/A upper tail"), perm.upper as f64 / k, 0.025, k);
+        within_3_mcse(&format!("{what}: permutation A/A lower tail"), perm.lower as f64 / k, 0.025, k);
+        let upper = welch.upper as f64 / k;
+        let bound = 0.025 + 3.0 * (0.025f64 * 0.975 / k).sqrt();
+        eprintln!("{what}: Welch A/A upper tail {upper:.4} (defect: above {bound:.4})");
+        assert!(upper > bound, "{what}: Welch's upper tail {upper} is no longer above {bound}");
+    }
+}
+
+#[test]
+#[ignore = "heavy: the full calibration study, 12,000 datasets with B = 2000 (about 1 min); run with --release -- --ignored"]
+fn default_method_is_calibrated_on_a_10pct_holdout() {
+    // The run docs/calibration.md reports: same seed, K and B as the
+    // example's defaults, so the same numbers.
+    use calibration_study::{CELLS, DEFAULT, StudyConfig, rule_table, run_cell, table};
+    let cfg = StudyConfig { datasets: 1_000, resamples: 2_000, seed: 2024, intervals: true };
+    let results: Vec<_> = (0..CELLS.len()).map(|cell| run_cell(cell, &cfg, &|| {})).collect();
+    eprintln!("{}\n{}", table(&results, cfg.resamples), rule_table(&results));
+    for r in &results {
+        let k = r.datasets as f64;
+        let m = r.methods[DEFAULT];
+        let what = format!("{} units, AOV CV {}: default method", r.cell.units, r.cell.cv);
+        within_3_mcse(&format!("{what}, A/A two-sided"), (m.upper + m.lower) as f64 / k, 0.05, k);
+        within_3_mcse(&format!("{what}, A/A upper tail"), m.upper as f64 / k, 0.025, k);
+        within_3_mcse(&format!("{what}, A/A lower tail"), m.lower as f64 / k, 0.025, k);
+        within_3_mcse(&format!("{what}, lift CI covers the true +10%"), m.cover_lift as f64 / k, 0.95, k);
+    }
+}
