@@ -41,7 +41,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "B", default_value_t = 0)]
     bootstrap: usize,
     /// Bootstrap interval: percentile, or BCa (bias-corrected and
-    /// accelerated; better for skewed metrics and small arms).
+    /// accelerated, Efron 1987). Neither fixes a small, skewed arm: the
+    /// decisive test (--method) does.
     #[arg(long, value_enum, value_name = "KIND", default_value_t = BootstrapCi::Percentile)]
     bootstrap_ci: BootstrapCi,
     /// Poisson bootstrap (independent Poisson(1) weight per unit) instead of
