@@ -8,8 +8,11 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{OutputFormat, StoreArgs, emit};
+use liftlab::experiment::MethodChoice;
 use liftlab::io::{ColumnSpec, read_units};
-use liftlab::montecarlo::{PowerConfig, PowerReport, data_power, monte_carlo_power, simulated_mde};
+use liftlab::montecarlo::{
+    POWER_PERMUTATIONS, PowerConfig, PowerMethods, PowerReport, data_power, monte_carlo_power_with, simulated_mde,
+};
 use liftlab::report::{csv, json, table};
 
 /// Flags of `liftlab power`. Simulates the store by default; with `--from`,
@@ -32,6 +35,16 @@ pub struct PowerArgs {
     /// Seed: same seed, same output, whatever --threads.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Tests simulated beside Welch, delta and CUPED: auto adds the
+    /// studentized permutation test for each metric where `analyze` would
+    /// use it (an arm below n >= 355*skew^2); permutation adds it for every
+    /// metric; welch adds nothing.
+    #[arg(long, value_enum, default_value_t = PowerMethod::Auto)]
+    method: PowerMethod,
+    /// Re-randomizations of each simulated permutation test. 200 keeps each
+    /// tail's level at 5/201 = 2.49% for alpha 0.05 (p = (1 + #)/(B + 1)).
+    #[arg(long, value_name = "B", default_value_t = POWER_PERMUTATIONS)]
+    permutations: usize,
     /// Unit-level CSV to re-randomize instead of simulating a store (one
     /// row per unit, e.g. last month's visitors): an A/A test on your data.
     #[arg(
@@ -77,6 +90,21 @@ enum MdeMetric {
     RevenueCuped,
     /// Conversion per session (delta method).
     Conversion,
+    /// Contribution margin per session (permutation test).
+    MarginPermutation,
+    /// Revenue per visitor (permutation test).
+    RevenuePermutation,
+}
+
+/// `--method` of `liftlab power`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PowerMethod {
+    /// The permutation test too where `analyze` would choose it.
+    Auto,
+    /// Welch, delta method and CUPED only.
+    Welch,
+    /// The permutation test too for every plain or ratio metric.
+    Permutation,
 }
 
 /// A progress bar on a terminal's stderr, hidden otherwise.
@@ -95,6 +123,12 @@ fn progress_bar(total: usize) -> ProgressBar {
 /// Runs `liftlab power`.
 pub fn run(args: PowerArgs) -> Result<()> {
     let config = PowerConfig { replicates: args.replicates, alpha: args.alpha, seed: args.seed };
+    let method = match args.method {
+        PowerMethod::Auto => MethodChoice::Auto,
+        PowerMethod::Welch => MethodChoice::Welch,
+        PowerMethod::Permutation => MethodChoice::Permutation,
+    };
+    let methods = PowerMethods { method, permutations: args.permutations };
     let bar = progress_bar(args.replicates);
     let progress = |done: usize, _| bar.set_position(done as u64);
     let text = if let Some(file) = &args.from {
@@ -105,7 +139,7 @@ pub fn run(args: PowerArgs) -> Result<()> {
             segment: None,
         };
         let units = read_units(file, &spec)?;
-        let report = data_power(&units, args.store.holdout, args.lift, &config, &progress);
+        let report = data_power(&units, args.store.holdout, args.lift, &config, &methods, &progress);
         bar.finish_and_clear();
         let report = report.with_context(|| format!("cannot re-randomize {}", file.display()))?;
         match args.format {
@@ -117,10 +151,11 @@ pub fn run(args: PowerArgs) -> Result<()> {
         let profile = args.store.profile()?;
         let sim = args.store.sim_config(args.seed, 1);
         let report = if args.mde {
-            simulated_mde(&profile, &sim, &config, args.mde_metric as usize, args.power, args.mde_tolerance, &progress)
+            let metric = args.mde_metric as usize;
+            simulated_mde(&profile, &sim, &config, &methods, metric, args.power, args.mde_tolerance, &progress)
                 .map(|(report, mde)| PowerReport { mde: Some(mde), ..report })
         } else {
-            monte_carlo_power(&profile, &sim, args.lift, &config, &progress)
+            monte_carlo_power_with(&profile, &sim, args.lift, &config, &methods, &progress)
         };
         bar.finish_and_clear();
         let report = report?;

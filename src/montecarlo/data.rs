@@ -10,11 +10,15 @@ use rand_distr::{Binomial, Distribution};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{Method, MetricPower, Outcome, PowerConfig, outcome, summarize_outcomes, test};
+use super::{
+    DefaultTest, Method, MetricPower, Outcome, PowerConfig, PowerMethods, outcome, permutation_seed,
+    summarize_outcomes, test, with_permutation,
+};
 use crate::error::{Error, Result, check_open_unit};
 use crate::io::UnitTable;
 use crate::rng::{LiftRng, domain, stream};
-use crate::stats::Moments;
+use crate::stats::skew::{ratio_skewness, skewness};
+use crate::stats::{GroupedArms, Moments, PermutationConfig, permutation_test_grouped};
 
 /// A Monte Carlo power report on a table of units.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -29,7 +33,13 @@ pub struct DataPowerReport {
     pub lift: f64,
     /// Run settings.
     pub config: PowerConfig,
-    /// One row per metric and method.
+    /// Tests simulated beside the normal-theory ones.
+    pub methods: PowerMethods,
+    /// The test `analyze` would use by default for each metric (plain
+    /// means and ratios), from the whole column's skewness and the expected
+    /// arm sizes.
+    pub default_tests: Vec<DefaultTest>,
+    /// One row per metric and method, a metric's methods together.
     pub metrics: Vec<MetricPower>,
 }
 
@@ -69,10 +79,33 @@ struct Column {
     total: Sums,
     center: (f64, f64),
     methods: Vec<(String, Method)>,
+    /// Index of the metric in the table (rows of one metric are reported
+    /// together).
+    metric: usize,
+    /// For the permutation test: the values themselves.
+    values: Option<Values>,
+}
+
+/// The original `(y, x)` values of a column: of each group, with its size,
+/// and of each row in no group, in row order.
+struct Values {
+    groups: Vec<(f64, f64, u64)>,
+    rows: Vec<(f64, f64)>,
+}
+
+/// Where one re-randomization put a column's rows: each group's control
+/// count, and one bit per row in no group (bit `k` of byte `c` for row
+/// `8c + k`), set for control.
+struct Assignment {
+    counts: Vec<u64>,
+    mask: Vec<u8>,
 }
 
 impl Column {
-    fn new(y: &[f64], x: Option<&[f64]>, holdout: f64) -> Self {
+    /// `keep_values`: also keep the values (for the permutation test),
+    /// and group only pairs shared by [`super::PERMUTATION_GROUP`] rows.
+    fn new(y: &[f64], x: Option<&[f64]>, holdout: f64, keep_values: bool) -> Self {
+        let min_group = if keep_values { super::PERMUTATION_GROUP as usize } else { MIN_GROUP };
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         let (cy, cx) = (mean(y), x.map_or(0.0, mean));
         let xi = |i: usize| x.map_or(0.0, |x| x[i]);
@@ -82,7 +115,7 @@ impl Column {
         for i in 0..y.len() {
             count.entry(key(i)).or_insert((0, i)).0 += 1;
         }
-        let mut shared: Vec<(usize, usize)> = count.values().copied().filter(|&(n, _)| n >= MIN_GROUP).collect();
+        let mut shared: Vec<(usize, usize)> = count.values().copied().filter(|&(n, _)| n >= min_group).collect();
         // Row order, not hash order: the same file gives the same draws.
         shared.sort_unstable_by_key(|&(_, first)| first);
         let groups: Vec<Group> = shared
@@ -93,14 +126,20 @@ impl Column {
             })
             .collect();
         let rows: Vec<Sums> =
-            (0..y.len()).filter(|&i| count[&key(i)].0 < MIN_GROUP).map(|i| unit_sums(y[i] - cy, xi(i) - cx)).collect();
+            (0..y.len()).filter(|&i| count[&key(i)].0 < min_group).map(|i| unit_sums(y[i] - cy, xi(i) - cx)).collect();
         let mut lanes = Lanes::default();
         add_rows(&mut lanes, &rows, || u8::MAX);
         let mut total = lanes.sum();
         for (g, &(n, _)) in groups.iter().zip(&shared) {
             add_scaled(&mut total, &g.unit, n as f64);
         }
-        Self { groups, rows, total, center: (cy, cx), methods: Vec::new() }
+        // The permutation test's `d`: the denominator, or 1 for a mean.
+        let di = |i: usize| x.map_or(1.0, |x| x[i]);
+        let values = keep_values.then(|| Values {
+            groups: shared.iter().map(|&(n, first)| (y[first], di(first), n as u64)).collect(),
+            rows: (0..y.len()).filter(|&i| count[&key(i)].0 < min_group).map(|i| (y[i], di(i))).collect(),
+        });
+        Self { groups, rows, total, center: (cy, cx), methods: Vec::new(), metric: 0, values }
     }
 
     /// Control-arm sums of one re-randomization per generator in `rngs`:
@@ -108,27 +147,76 @@ impl Column {
     /// then one binomial per group. Replicates are swept together a block
     /// of rows at a time (the block stays in cache); each one's draws and
     /// sums are as if it ran alone.
+    #[cfg(test)]
     fn control_sums(&self, coin: &Coin, rngs: &mut [LiftRng]) -> Vec<Sums> {
+        self.draw(coin, rngs).into_iter().map(|d| d.0).collect()
+    }
+
+    /// [`Column::control_sums`], and where the rows went when the column
+    /// keeps its values (the same draws either way).
+    fn draw(&self, coin: &Coin, rngs: &mut [LiftRng]) -> Vec<(Sums, Option<Assignment>)> {
         let mut lanes = vec![Lanes::default(); rngs.len()];
+        let record = self.values.is_some();
+        let mut masks: Vec<Vec<u8>> =
+            rngs.iter().map(|_| Vec::with_capacity(if record { self.rows.len().div_ceil(8) } else { 0 })).collect();
         for block in self.rows.chunks(BLOCK) {
-            for (l, rng) in lanes.iter_mut().zip(rngs.iter_mut()) {
+            for ((l, rng), mask) in lanes.iter_mut().zip(rngs.iter_mut()).zip(&mut masks) {
                 // A local copy keeps the generator's state in registers.
                 let mut local = rng.clone();
-                add_rows(l, block, || coin.flip8(&mut local));
+                if record {
+                    add_rows(l, block, || {
+                        let bits = coin.flip8(&mut local);
+                        mask.push(bits);
+                        bits
+                    });
+                } else {
+                    add_rows(l, block, || coin.flip8(&mut local));
+                }
                 *rng = local;
             }
         }
         lanes
             .iter()
             .zip(rngs)
-            .map(|(l, rng)| {
+            .zip(masks)
+            .map(|((l, rng), mask)| {
                 let mut s = l.sum();
+                let mut counts = Vec::with_capacity(if record { self.groups.len() } else { 0 });
                 for g in &self.groups {
-                    add_scaled(&mut s, &g.unit, g.draw.sample(rng) as f64);
+                    let c = g.draw.sample(rng);
+                    add_scaled(&mut s, &g.unit, c as f64);
+                    if record {
+                        counts.push(c);
+                    }
                 }
-                s
+                (s, record.then_some(Assignment { counts, mask }))
             })
             .collect()
+    }
+
+    /// The two arms of a re-randomization as [`GroupedArms`] for the
+    /// permutation test (`x` is the denominator `d` of a ratio column, 1 for
+    /// a mean), the treatment's numerators multiplied by `factor` (`1 +
+    /// lift`; the treated part of a group becomes a group of its own).
+    fn arms(&self, a: &Assignment, factor: f64) -> GroupedArms {
+        let v = self.values.as_ref().expect("a permutation column keeps its values");
+        let mut arms = GroupedArms::default();
+        for (&(y, d, n), &c) in v.groups.iter().zip(&a.counts) {
+            if factor == 1.0 {
+                arms.groups.push((y, d, c, n - c));
+            } else {
+                arms.groups.push((y, d, c, 0));
+                arms.groups.push((y * factor, d, 0, n - c));
+            }
+        }
+        for (i, &(y, d)) in v.rows.iter().enumerate() {
+            if (a.mask[i >> 3] >> (i & 7)) & 1 == 1 {
+                arms.control.push((y, d));
+            } else {
+                arms.treatment.push((y * factor, d));
+            }
+        }
+        arms
     }
 }
 
@@ -271,7 +359,7 @@ static WEIGHTS: [[f64; 8]; 256] = {
 /// A cheap hasher for pairs of bit patterns (multiply-rotate mixing; the
 /// keys are a file's values, not adversarial).
 #[derive(Debug, Default, Clone, Copy)]
-struct PairHash;
+pub(super) struct PairHash;
 
 impl std::hash::BuildHasher for PairHash {
     type Hasher = PairHasher;
@@ -280,7 +368,7 @@ impl std::hash::BuildHasher for PairHash {
     }
 }
 
-struct PairHasher(u64);
+pub(super) struct PairHasher(u64);
 
 impl std::hash::Hasher for PairHasher {
     fn finish(&self) -> u64 {
@@ -302,9 +390,10 @@ fn moments(s: &Sums, center: (f64, f64)) -> Result<Moments> {
 
 /// Re-randomizes the rows of `table` `config.replicates` times and reports,
 /// for every metric (Welch; delta method for `NUM/DEN` ratio metrics; CUPED
-/// too when the table has a covariate), the A/A false-positive rate (in
-/// total and per tail) and the power, coverage and bias for a true relative
-/// lift `lift` added to the treatment's values.
+/// too when the table has a covariate; the studentized permutation test as
+/// `methods` asks), the A/A false-positive rate (in total and per tail) and
+/// the power, coverage and bias for a true relative lift `lift` added to
+/// the treatment's values.
 ///
 /// # Formula
 /// Replicate `r` assigns each row to control with probability `holdout`,
@@ -313,80 +402,137 @@ fn moments(s: &Sums, center: (f64, f64)) -> Result<Moments> {
 /// treatment's metric values by `1 + lift` (numerators of ratio metrics;
 /// denominators and covariates unchanged), so the true relative lift is
 /// exactly `lift`. Shares and their Monte Carlo SEs as in
-/// [`super::monte_carlo_power`].
+/// [`super::monte_carlo_power_with`].
 ///
-/// Each test needs only its column's control sums `S = Σ c_i·v_i` of
-/// `v_i = (1, y_i, y_i², x_i, x_i², x_i·y_i)` (`x`: the denominator or the
-/// covariate; values centered on the column means, so the sums do not
-/// cancel), the treatment's being the totals minus `S`. Rows with the same
-/// `(y, x)` are exchangeable: a pair shared by `g ≥ 64` rows (e.g. the
-/// zeros of a zero-inflated metric) adds `C·v` with `C ~ Binomial(g,
-/// holdout)`, the distribution of the sum of its rows' `c_i`; every other
-/// row draws its own `c_i ~ Bernoulli(holdout)`. Arm statistics come from
-/// [`Moments::from_sums`].
+/// Each normal-theory test needs only its column's control sums `S = Σ
+/// c_i·v_i` of `v_i = (1, y_i, y_i², x_i, x_i², x_i·y_i)` (`x`: the
+/// denominator or the covariate; values centered on the column means, so
+/// the sums do not cancel), the treatment's being the totals minus `S`.
+/// Rows with the same `(y, x)` are exchangeable: a pair shared by `g ≥ 64`
+/// rows (e.g. the zeros of a zero-inflated metric) adds `C·v` with `C ~
+/// Binomial(g, holdout)`, the distribution of the sum of its rows' `c_i`;
+/// every other row draws its own `c_i ~ Bernoulli(holdout)`. Arm statistics
+/// come from [`Moments::from_sums`].
+///
+/// The permutation row "`metric` (permutation)" of a plain mean or ratio
+/// metric (not CUPED) runs when `methods.method` is `permutation`, or
+/// `auto` and `analyze` would choose the permutation test: decided once for
+/// the table, as the rows are one population, from the whole column's
+/// skewness `γ` (of `y`, or of the linearization `y − R·d` for a ratio) and
+/// the expected arm sizes `n_c = holdout·N`, `n_t = (1 − holdout)·N`:
+/// permutation when `min(n_c, n_t) < 355·γ²` ([`DefaultTest`]). Its column
+/// is re-randomized as above (pairs grouped from 256 rows rather than 64:
+/// each group costs the permutation test a hypergeometric draw per
+/// re-randomization), keeping each group's control count `C` and
+/// which other rows went to control; the arms are handed to
+/// [`permutation_test_grouped`] as groups `(y, d, C, g − C)` and lists of
+/// the other rows (original values; the A/B twin's treated numerators times
+/// `1 + lift`), with `methods.permutations` re-randomizations, intervals
+/// only for the A/B twin of a nonzero lift. Its estimate, SE and bias are
+/// those of the Welch / delta row; its p-value, interval and tail
+/// (`pvalue_upper < pvalue_lower`: treatment above) the permutation test's.
 ///
 /// The draws of replicate `r` come from stream `(seed, REPLICATE, r)`,
-/// column after column, so each column (metric) is re-randomized
+/// column after column (permutation columns after all others, so they do
+/// not change the other rows' draws), so each column is re-randomized
 /// independently of the others within a replicate. Every reported quantity
-/// is per metric, so each metric's results are those of independent
-/// re-randomizations, exactly as with one assignment shared by all metrics;
-/// only the correlation between metrics' results within a replicate, which
-/// nothing reports, differs. Output is bit-identical for a seed whatever
+/// is per metric and method, so each row's results are those of
+/// independent re-randomizations, exactly as with one assignment shared by
+/// all; only the correlation between rows' results within a replicate,
+/// which nothing reports, differs. Permutation test `j` of replicate `r` is
+/// seeded from `(seed, r, j)`. Output is bit-identical for a seed whatever
 /// the number of threads.
 ///
 /// # References
 /// Kohavi, Tang & Xu (2020), *Trustworthy Online Controlled Experiments*,
-/// ch. 19 (A/A tests on historical data).
+/// ch. 19 (A/A tests on historical data); Kohavi, Deng, Longbotham & Xu
+/// (2014), "Seven rules of thumb for web site experimenters", KDD, rule 7
+/// (`n ≥ 355·γ²`); Chung & Romano (2013), "Exact and asymptotically robust
+/// permutation tests", *Annals of Statistics* 41(2).
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for fewer than 10 replicates, α or the
-/// holdout outside (0, 1), or `lift ≤ −1`; [`Error::EmptyArm`] if a
-/// replicate leaves an arm with fewer than 2 units; [`Error::Degenerate`]
-/// if a metric has no variance in an arm.
+/// holdout outside (0, 1), `lift ≤ −1` or no permutations;
+/// [`Error::EmptyArm`] if a replicate leaves an arm with fewer than 2
+/// units; [`Error::Degenerate`] if a metric has no variance in an arm.
 pub fn data_power(
     table: &UnitTable,
     holdout: f64,
     lift: f64,
     config: &PowerConfig,
+    methods: &PowerMethods,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<DataPowerReport> {
     check_open_unit("--alpha", config.alpha)?;
     check_open_unit("--holdout", holdout)?;
+    methods.check()?;
     if config.replicates < 10 {
         return Err(Error::invalid("--replicates", config.replicates, "at least 10 simulated tests"));
     }
     if !(lift > -1.0) || !lift.is_finite() {
         return Err(Error::invalid("--lift", lift, "a relative lift above -1 (e.g. 0.03)"));
     }
-    let columns: Vec<Column> = (0..table.metrics.len())
+    let n = table.n_rows() as f64;
+    let default_tests: Vec<DefaultTest> = (0..table.metrics.len())
+        .into_par_iter()
+        .map(|j| {
+            let y = table.metrics[j].as_slice().expect("contiguous");
+            let g = match &table.denominators[j] {
+                Some(d) => ratio_skewness(y, d.as_slice().expect("contiguous")),
+                None => skewness(y),
+            };
+            DefaultTest::new(&table.metric_names[j], (g, holdout * n), (g, (1.0 - holdout) * n))
+        })
+        .collect();
+    let mut columns: Vec<Column> = (0..table.metrics.len())
         .into_par_iter()
         .map(|j| {
             let name = &table.metric_names[j];
             let y = table.metrics[j].as_slice().expect("contiguous");
-            match (&table.denominators[j], &table.covariate) {
+            let mut c = match (&table.denominators[j], &table.covariate) {
                 (Some(d), _) => {
-                    let mut c = Column::new(y, d.as_slice(), holdout);
+                    let mut c = Column::new(y, d.as_slice(), holdout, false);
                     c.methods.push((format!("{name} (delta)"), Method::Ratio));
                     c
                 }
                 (None, cov) => {
-                    let mut c = Column::new(y, cov.as_ref().and_then(|x| x.as_slice()), holdout);
+                    let mut c = Column::new(y, cov.as_ref().and_then(|x| x.as_slice()), holdout, false);
                     c.methods.push((format!("{name} (Welch)"), Method::Mean));
                     if cov.is_some() {
                         c.methods.push((format!("{name} (CUPED)"), Method::Cuped));
                     }
                     c
                 }
-            }
+            };
+            c.metric = j;
+            c
         })
         .collect();
+    // Permutation columns last: the other columns' draws stay as without them.
+    let permuted: Vec<Column> = (0..table.metrics.len())
+        .filter(|&j| methods.runs_permutation(default_tests[j].method))
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|j| {
+            let y = table.metrics[j].as_slice().expect("contiguous");
+            let d = table.denominators[j].as_ref().map(|d| d.as_slice().expect("contiguous"));
+            let mut c = Column::new(y, d, holdout, true);
+            let method = Method::Permutation { ratio: d.is_some() };
+            c.methods.push((format!("{} (permutation)", table.metric_names[j]), method));
+            c.metric = j;
+            c
+        })
+        .collect();
+    columns.extend(permuted);
     let coin = Coin::new(holdout);
     let k = config.replicates;
     let done = std::sync::atomic::AtomicUsize::new(0);
+    let perm_config =
+        |seed, intervals| PermutationConfig { resamples: methods.permutations, alpha: config.alpha, seed, intervals };
     // One replicate: its control sums, column after column from its stream.
-    let replicate = |sums: &[Sums]| -> Result<Vec<Outcome>> {
+    let replicate = |r: usize, draws: &[(Sums, Option<Assignment>)]| -> Result<Vec<Outcome>> {
         let mut out = Vec::new();
-        for (col, sc) in columns.iter().zip(sums) {
+        for (j, (col, (sc, assignment))) in columns.iter().zip(draws).enumerate() {
             let st: Sums = std::array::from_fn(|i| col.total[i] - sc[i]);
             for (arm, n) in [("control", sc[0]), ("treatment", st[0])] {
                 if n < 2.0 {
@@ -399,6 +545,21 @@ pub fn data_power(
                 let aa = test(&mc, &mt, method, config.alpha)?;
                 // With no lift the A/B twin is the A/A test itself.
                 let ab = if lift == 0.0 { aa } else { test(&mc, &mt_ab, method, config.alpha)? };
+                let (ab, aa) = match (method, assignment) {
+                    (Method::Permutation { .. }, Some(a)) => {
+                        let seed = permutation_seed(config.seed, r as u64, j as u64);
+                        let p_aa = permutation_test_grouped(&col.arms(a, 1.0), &perm_config(seed, false))?;
+                        let aa = with_permutation(&aa, &p_aa, config.alpha, false);
+                        let ab = if lift == 0.0 {
+                            aa
+                        } else {
+                            let p_ab = permutation_test_grouped(&col.arms(a, 1.0 + lift), &perm_config(seed, true))?;
+                            with_permutation(&ab, &p_ab, config.alpha, true)
+                        };
+                        (ab, aa)
+                    }
+                    _ => (ab, aa),
+                };
                 out.push(outcome(&ab, &aa, lift, lift, config.alpha));
             }
         }
@@ -409,43 +570,50 @@ pub fn data_power(
         .into_par_iter()
         .map(|b| -> Result<Vec<Vec<Outcome>>> {
             let reps = b * BATCH..k.min((b + 1) * BATCH);
-            let mut rngs: Vec<LiftRng> = reps.map(|r| stream(config.seed, domain::REPLICATE, r as u64)).collect();
-            // sums[i][j]: replicate i of the batch, column j; a column at a
+            let mut rngs: Vec<LiftRng> =
+                reps.clone().map(|r| stream(config.seed, domain::REPLICATE, r as u64)).collect();
+            // draws[i][j]: replicate i of the batch, column j; a column at a
             // time, so its values stay in cache over the batch.
-            let mut sums = vec![Vec::with_capacity(columns.len()); rngs.len()];
+            let mut draws: Vec<Vec<(Sums, Option<Assignment>)>> =
+                (0..rngs.len()).map(|_| Vec::with_capacity(columns.len())).collect();
             for col in &columns {
-                for (s, c) in sums.iter_mut().zip(col.control_sums(&coin, &mut rngs)) {
+                for (s, c) in draws.iter_mut().zip(col.draw(&coin, &mut rngs)) {
                     s.push(c);
                 }
             }
-            sums.iter().map(|s| replicate(s)).collect()
+            reps.zip(&draws).map(|(r, d)| replicate(r, d)).collect()
         })
         .collect::<Result<Vec<_>>>()?
         .into_iter()
         .flatten()
         .collect();
-    let names = columns.iter().flat_map(|c| c.methods.iter().map(|m| m.0.clone()));
-    let metrics = names
+    let rows = columns.iter().flat_map(|c| c.methods.iter().map(move |m| (c.metric, m.0.clone())));
+    let mut metrics: Vec<(usize, MetricPower)> = rows
         .enumerate()
-        .map(|(m, name)| {
+        .map(|(m, (metric, name))| {
             let col: Vec<Outcome> = outcomes.iter().map(|o| o[m]).collect();
             // The truth is `lift` in every replicate, exactly.
-            MetricPower { true_lift: lift, ..summarize_outcomes(&name, &col, config.alpha) }
+            (metric, MetricPower { true_lift: lift, ..summarize_outcomes(&name, &col, config.alpha) })
         })
         .collect();
+    // A metric's rows together (stable: its permutation row last).
+    metrics.sort_by_key(|m| m.0);
     Ok(DataPowerReport {
         file: table.path.display().to_string(),
         units: table.n_rows() as u64,
         holdout,
         lift,
         config: config.clone(),
-        metrics,
+        methods: *methods,
+        default_tests,
+        metrics: metrics.into_iter().map(|m| m.1).collect(),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiment::MethodChoice;
     use crate::io::{ColumnSpec, read_units};
 
     fn table(dir: &tempfile::TempDir) -> UnitTable {
@@ -515,7 +683,7 @@ mod tests {
             let t = table_with(&dir, covariate);
             let k = 2000;
             let cfg = PowerConfig { replicates: k, alpha: 0.05, seed: 5 };
-            let grouped = data_power(&t, 0.3, 0.0, &cfg, &|_, _| {}).unwrap();
+            let grouped = data_power(&t, 0.3, 0.0, &cfg, &PowerMethods::normal_only(), &|_, _| {}).unwrap();
             let brute = brute_force_aa_rates(&t, 0.3, k as u64, 0.05);
             assert_eq!(grouped.metrics.len(), brute.len());
             for (g, &b) in grouped.metrics.iter().zip(&brute) {
@@ -538,7 +706,7 @@ mod tests {
         for j in 0..2 {
             let y = t.metrics[j].as_slice().unwrap();
             let x = t.denominators[j].as_ref().or(t.covariate.as_ref()).unwrap().as_slice().unwrap();
-            let col = Column::new(y, Some(x), h);
+            let col = Column::new(y, Some(x), h, false);
             assert!(!col.groups.is_empty() && !col.rows.is_empty(), "both paths exercised");
             let mut rngs: Vec<LiftRng> = (0..k).map(|r| stream(5, domain::REPLICATE, r)).collect();
             let draws = col.control_sums(&coin, &mut rngs);
@@ -561,7 +729,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = table(&dir);
         let y = t.metrics[0].as_slice().unwrap();
-        let col = Column::new(y, t.covariate.as_ref().and_then(|x| x.as_slice()), 0.5);
+        let col = Column::new(y, t.covariate.as_ref().and_then(|x| x.as_slice()), 0.5, false);
         let coin = Coin::new(0.5);
         let mut together: Vec<LiftRng> = (0..5).map(|r| stream(1, domain::REPLICATE, r)).collect();
         let sums = col.control_sums(&coin, &mut together);
@@ -586,15 +754,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = table(&dir);
         let cfg = PowerConfig { replicates: 400, alpha: 0.05, seed: 3 };
+        let on = |threads, f: &(dyn Fn() -> DataPowerReport + Sync)| {
+            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+        };
         let run = |lift, threads| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| data_power(&t, 0.5, lift, &cfg, &|_, _| {}).unwrap())
+            on(threads, &|| data_power(&t, 0.5, lift, &cfg, &PowerMethods::normal_only(), &|_, _| {}).unwrap())
         };
         let (small, big) = (run(0.02, 1), run(0.30, 2));
         assert_eq!(small, run(0.02, 3));
+        // The permutation rows too: their tests are seeded from (seed, replicate, column).
+        let perm = PowerMethods { method: MethodChoice::Permutation, permutations: 40 };
+        let few = PowerConfig { replicates: 30, ..cfg.clone() };
+        let permuted = |threads| on(threads, &|| data_power(&t, 0.3, 0.1, &few, &perm, &|_, _| {}).unwrap());
+        let one = permuted(1);
+        assert_eq!(one, permuted(3));
+        assert_eq!(one.metrics.iter().filter(|m| m.metric.ends_with("(permutation)")).count(), 2);
         let names: Vec<&str> = small.metrics.iter().map(|m| m.metric.as_str()).collect();
         assert_eq!(names, ["revenue (Welch)", "revenue (CUPED)", "revenue/sessions (delta)"]);
         for (s, b) in small.metrics.iter().zip(&big.metrics) {
@@ -613,11 +787,93 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = table(&dir);
         let cfg = PowerConfig { replicates: 50, alpha: 0.05, seed: 3 };
-        assert!(data_power(&t, 1.0, 0.0, &cfg, &|_, _| {}).is_err());
-        assert!(data_power(&t, 0.5, -1.0, &cfg, &|_, _| {}).is_err());
-        assert!(data_power(&t, 0.5, f64::NAN, &cfg, &|_, _| {}).is_err());
-        assert!(matches!(data_power(&t, 0.0001, 0.0, &cfg, &|_, _| {}), Err(Error::EmptyArm { .. })));
-        let few = PowerConfig { replicates: 3, ..cfg };
-        assert!(data_power(&t, 0.5, 0.0, &few, &|_, _| {}).is_err());
+        let m = PowerMethods::default();
+        assert!(data_power(&t, 1.0, 0.0, &cfg, &m, &|_, _| {}).is_err());
+        assert!(data_power(&t, 0.5, -1.0, &cfg, &m, &|_, _| {}).is_err());
+        assert!(data_power(&t, 0.5, f64::NAN, &cfg, &m, &|_, _| {}).is_err());
+        assert!(matches!(data_power(&t, 0.0001, 0.0, &cfg, &m, &|_, _| {}), Err(Error::EmptyArm { .. })));
+        let few = PowerConfig { replicates: 3, ..cfg.clone() };
+        assert!(data_power(&t, 0.5, 0.0, &few, &m, &|_, _| {}).is_err());
+        let none = PowerMethods { permutations: 0, ..m };
+        assert!(matches!(data_power(&t, 0.5, 0.0, &cfg, &none, &|_, _| {}), Err(Error::InvalidParameter { .. })));
+    }
+
+    #[test]
+    fn auto_adds_the_permutation_row_where_analyze_would_use_it_and_it_holds_each_tail() {
+        // A zero-inflated, skewed metric (γ ≈ 3.4 for revenue, 355·γ² ≈ 4,000)
+        // with a 10% holdout of 4,000 rows: control expects 400 units, so
+        // `analyze` would use the permutation test.
+        let dir = tempfile::tempdir().unwrap();
+        let t = table_with(&dir, None);
+        let k = 1000;
+        let cfg = PowerConfig { replicates: k, alpha: 0.05, seed: 8 };
+        let r = data_power(&t, 0.1, 0.0, &cfg, &PowerMethods::default(), &|_, _| {}).unwrap();
+        let names: Vec<&str> = r.metrics.iter().map(|m| m.metric.as_str()).collect();
+        assert_eq!(
+            names,
+            ["revenue (Welch)", "revenue (permutation)", "revenue/sessions (delta)", "revenue/sessions (permutation)"]
+        );
+        for d in &r.default_tests {
+            assert_eq!(d.method, crate::experiment::TestMethod::Permutation, "{d:?}");
+            assert!((d.n_control - 400.0).abs() < 1e-9 && d.min_n_control > 400.0, "{d:?}");
+        }
+        // Each tail at α/2 within 4 Monte Carlo SEs (K = 1000: SE ≈ 0.49%).
+        let se = (0.025f64 * 0.975 / k as f64).sqrt();
+        for m in r.metrics.iter().filter(|m| m.metric.ends_with("(permutation)")) {
+            for tail in [m.aa_false_positive_rate_upper, m.aa_false_positive_rate_lower] {
+                assert!((tail - 0.025).abs() < 4.0 * se, "{m:?}");
+            }
+            // With no lift, coverage of 0 is the share of A/A tests not rejected.
+            assert!((m.coverage + m.aa_false_positive_rate - 1.0).abs() < 1e-12, "{m:?}");
+        }
+    }
+
+    #[test]
+    fn welch_leaves_the_permutation_rows_out_and_permutation_forces_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = table_with(&dir, Some("pre"));
+        let cfg = PowerConfig { replicates: 20, alpha: 0.05, seed: 8 };
+        let names = |method| {
+            let m = PowerMethods { method, permutations: 40 };
+            let r = data_power(&t, 0.1, 0.05, &cfg, &m, &|_, _| {}).unwrap();
+            r.metrics.into_iter().map(|m| m.metric).collect::<Vec<_>>()
+        };
+        assert_eq!(names(MethodChoice::Welch), ["revenue (Welch)", "revenue (CUPED)", "revenue/sessions (delta)"]);
+        let all = names(MethodChoice::Permutation);
+        assert_eq!(all.len(), 5, "{all:?}");
+        assert_eq!(all[2], "revenue (permutation)");
+        // Auto runs the permutation row exactly where the default test is the permutation.
+        let r = data_power(&t, 0.5, 0.0, &cfg, &PowerMethods::default(), &|_, _| {}).unwrap();
+        let permuted = r.metrics.iter().filter(|m| m.metric.ends_with("(permutation)")).count();
+        let expected =
+            r.default_tests.iter().filter(|d| d.method == crate::experiment::TestMethod::Permutation).count();
+        assert_eq!(permuted, expected);
+    }
+
+    #[test]
+    fn the_arms_handed_to_the_permutation_test_are_the_replicates_arms() {
+        // The groups' control counts and the mask rebuild exactly the arms
+        // whose sums the replicate drew.
+        let dir = tempfile::tempdir().unwrap();
+        let t = table(&dir);
+        let (y, d) = (t.metrics[1].as_slice().unwrap(), t.denominators[1].as_ref().unwrap().as_slice().unwrap());
+        let col = Column::new(y, Some(d), 0.3, true);
+        assert!(!col.groups.is_empty() && !col.rows.is_empty(), "both paths exercised");
+        let mut rngs: Vec<LiftRng> = (0..4).map(|r| stream(6, domain::REPLICATE, r)).collect();
+        for (sums, a) in col.draw(&Coin::new(0.3), &mut rngs) {
+            let arms = col.arms(a.as_ref().unwrap(), 1.0);
+            let n_c = arms.control.len() as u64 + arms.groups.iter().map(|g| g.2).sum::<u64>();
+            let sy_c = arms.control.iter().map(|u| u.0).sum::<f64>()
+                + arms.groups.iter().map(|g| g.0 * g.2 as f64).sum::<f64>();
+            assert_eq!(n_c as f64, sums[0]);
+            // Centered sums: Σ(y − ȳ) over control = Σy − n·ȳ.
+            assert!((sy_c - n_c as f64 * col.center.0 - sums[1]).abs() < 1e-6 * sy_c.abs().max(1.0));
+            let n_t = arms.treatment.len() as u64 + arms.groups.iter().map(|g| g.3).sum::<u64>();
+            assert_eq!(n_c + n_t, y.len() as u64);
+            // The A/B twin: the treated part of each group on its own, numerators scaled.
+            let ab = col.arms(a.as_ref().unwrap(), 1.5);
+            assert_eq!(ab.groups.len(), 2 * arms.groups.len());
+            assert!(ab.treatment.iter().zip(&arms.treatment).all(|(b, a)| b.0 == 1.5 * a.0 && b.1 == a.1));
+        }
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Replicate `r` simulates the store with the configured lift (A/B) and,
 //! on the same random draws with no lift (A/A), analyses both with the same
-//! code as `analyze` (Welch, delta method for ratio metrics, CUPED), and
+//! code as `analyze` (Welch, delta method for ratio metrics, CUPED, and the
+//! studentized permutation test where `analyze` would choose it), and
 //! records significance, interval coverage of the realized true lift and the
 //! estimate. Replicate `r` is seeded from `(seed, r)`, so results are
 //! bit-identical whatever the number of threads.
@@ -12,23 +13,151 @@ mod data;
 
 pub use data::{DataPowerReport, data_power};
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::assign::Arm;
 use crate::error::{Error, Result, check_open_unit};
+use crate::experiment::{MethodChoice, TestMethod};
 use crate::report::format::pct_short;
 use crate::rng::splitmix64;
+use crate::sim::store::VisitorRow;
 use crate::sim::{Level, SimConfig, SimResult, simulate, summarize};
-use crate::stats::{self, Moments};
+use crate::stats::skew::min_units_for_normal;
+use crate::stats::{self, GroupedArms, Moments, PermutationConfig, PermutationResult, permutation_test_grouped};
 use crate::store::StoreProfile;
 
-/// The metrics whose power is simulated.
-pub const METRICS: [&str; 4] = [
+use data::PairHash;
+
+/// The metrics whose power is simulated. The last two rows run only when
+/// [`PowerMethods`] asks for the permutation test (see
+/// [`monte_carlo_power_with`]).
+pub const METRICS: [&str; 6] = [
     "margin per session (delta)",
     "revenue per visitor (Welch)",
     "revenue per visitor (CUPED)",
     "conversion per session (delta)",
+    "margin per session (permutation)",
+    "revenue per visitor (permutation)",
 ];
+
+/// The simulated metrics the permutation test can decide: its row in
+/// [`METRICS`], the row of the normal-theory test whose estimate it shares,
+/// the metric's name, and whether it is a ratio (per session).
+const PERMUTATION_METRICS: [(usize, usize, &str, bool); 2] =
+    [(4, 0, "margin per session", true), (5, 1, "revenue per visitor", false)];
+
+/// Re-randomizations per permutation test in a power run (`--permutations`).
+///
+/// 200 keeps each one-sided level close to `α/2` at `α = 0.05`: with the
+/// Phipson–Smyth p-value `p = (1 + #)/(B + 1)` (`#`: re-randomizations at
+/// least as extreme) and rejection when the two-sided `2·min(p_upper,
+/// p_lower) < α`, a tail rejects when `1 + # < (B + 1)·α/2`, which under
+/// the null has probability `⌊(B + 1)·α/2⌋/(B + 1)` (for `(B + 1)·α/2` not
+/// an integer) `= 5/201 ≈ 0.0249`. `B = 199` would give `4/200 = 0.02`:
+/// the count matters more than its size.
+pub const POWER_PERMUTATIONS: usize = 200;
+
+/// Which tests a power run simulates, beside the normal-theory ones that
+/// always run (Welch, delta method, CUPED).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PowerMethods {
+    /// `auto`: the studentized permutation test too, for each metric where
+    /// `analyze` would use it by default (see [`DefaultTest`]); `welch`:
+    /// the normal-theory tests only; `permutation`: the permutation test
+    /// for every metric it applies to (plain means and ratios, not CUPED).
+    pub method: MethodChoice,
+    /// Re-randomizations `B` of each permutation test
+    /// ([`POWER_PERMUTATIONS`] by default).
+    pub permutations: usize,
+}
+
+impl Default for PowerMethods {
+    fn default() -> Self {
+        Self { method: MethodChoice::Auto, permutations: POWER_PERMUTATIONS }
+    }
+}
+
+impl PowerMethods {
+    /// The normal-theory tests only (`--method welch`).
+    pub fn normal_only() -> Self {
+        Self { method: MethodChoice::Welch, ..Self::default() }
+    }
+
+    /// Whether the permutation row of a metric whose default test is
+    /// `default` runs.
+    fn runs_permutation(&self, default: TestMethod) -> bool {
+        match self.method {
+            MethodChoice::Welch => false,
+            MethodChoice::Permutation => true,
+            MethodChoice::Auto => default == TestMethod::Permutation,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.permutations == 0 {
+            return Err(Error::invalid(
+                "--permutations",
+                0,
+                "at least 1 re-randomization per test (200 is the default)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The test `analyze` uses by default for a metric: Welch (delta method
+/// for a ratio) when every arm meets Kohavi et al.'s rule `n ≥ 355·γ²`, the
+/// studentized permutation test otherwise.
+///
+/// # Formula
+/// `γ_a`: sample skewness `g₁` of arm `a`'s metric (of its linearization
+/// `y − R·d` for a ratio, [`stats::skew::ratio_skewness`]); `min_n_a =
+/// 355·γ_a²`; permutation when `n_a < min_n_a` for some arm.
+///
+/// # References
+/// Kohavi, Deng, Longbotham & Xu (2014), "Seven rules of thumb for web site
+/// experimenters", KDD, rule 7.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DefaultTest {
+    /// Metric (without the method).
+    pub metric: String,
+    /// Skewness of the control arm's metric.
+    pub skewness_control: f64,
+    /// Skewness of the treatment arm's metric.
+    pub skewness_treatment: f64,
+    /// Units in control (expected units, for a re-randomized file).
+    pub n_control: f64,
+    /// Units in treatment (expected units, for a re-randomized file).
+    pub n_treatment: f64,
+    /// Units the rule asks of control: `355·γ_c²`.
+    pub min_n_control: f64,
+    /// Units the rule asks of treatment: `355·γ_t²`.
+    pub min_n_treatment: f64,
+    /// The test `analyze` would use.
+    pub method: TestMethod,
+}
+
+impl DefaultTest {
+    /// The default test of `metric` for arms of `(skewness, units)`.
+    fn new(metric: &str, control: (f64, f64), treatment: (f64, f64)) -> Self {
+        let (min_c, min_t) = (min_units_for_normal(control.0), min_units_for_normal(treatment.0));
+        // As `SkewCheck`: a NaN skewness (empty arm) fails the rule.
+        let ok = control.1 >= min_c && treatment.1 >= min_t;
+        Self {
+            metric: metric.to_string(),
+            skewness_control: control.0,
+            skewness_treatment: treatment.0,
+            n_control: control.1,
+            n_treatment: treatment.1,
+            min_n_control: min_c,
+            min_n_treatment: min_t,
+            method: if ok { TestMethod::Welch } else { TestMethod::Permutation },
+        }
+    }
+}
 
 /// Settings of a Monte Carlo power run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -96,7 +225,13 @@ pub struct PowerReport {
     pub lift: f64,
     /// Run settings.
     pub config: PowerConfig,
-    /// One row per metric.
+    /// Tests simulated beside the normal-theory ones.
+    pub methods: PowerMethods,
+    /// The test `analyze` would use by default for each metric the
+    /// permutation test applies to, judged on replicate 0's A/A test
+    /// (empty with `--method welch`, which does not look).
+    pub default_tests: Vec<DefaultTest>,
+    /// One row per metric and method, in the order of [`METRICS`].
     pub metrics: Vec<MetricPower>,
     /// What `liftlab plan` computes for the same store, duration, holdout
     /// and lift: analytic power for revenue per session, sessions taken as
@@ -150,6 +285,13 @@ enum Method {
     Cuped,
     /// Delta method for `Σy/Σx`.
     Ratio,
+    /// The studentized permutation test of the mean (`ratio: false`) or of
+    /// `Σy/Σx`; its estimate and SE are those of [`Method::Mean`] or
+    /// [`Method::Ratio`].
+    Permutation {
+        /// Whether the metric is a ratio.
+        ratio: bool,
+    },
 }
 
 /// Control and treatment statistics of metric `metric` (index into
@@ -166,49 +308,97 @@ fn estimates(result: &SimResult, metric: usize) -> (Moments, Moments, Method) {
 }
 
 /// One test's relative lift, its CI bounds, the p-value, the lift's SE and
-/// the absolute effect (treatment − control, whose sign the p-value tests).
+/// the direction its p-value points to.
 #[derive(Debug, Clone, Copy)]
 struct TestResult {
     lift: f64,
-    effect: f64,
     lower: f64,
     upper: f64,
     pvalue: f64,
     se: f64,
+    /// 1 when the test says treatment is above control, −1 below, 0
+    /// neither: the sign of the estimated difference for a normal-theory
+    /// test, the smaller one-sided p-value for the permutation test.
+    direction: i8,
 }
 
-/// Tests control against treatment the way `analyze` does.
+/// Tests control against treatment the way `analyze` does, with normal
+/// theory ([`Method::Permutation`] gives the estimate it shares; see
+/// [`with_permutation`] for its verdict).
 fn test(c: &Moments, t: &Moments, method: Method, alpha: f64) -> Result<TestResult> {
     let (r, welch) = match method {
         Method::Cuped => {
             let cu = stats::cuped(c, t, alpha)?;
             (cu.relative, cu.welch)
         }
-        Method::Ratio | Method::Mean => {
+        Method::Ratio | Method::Mean | Method::Permutation { .. } => {
             let (ec, et) = match method {
-                Method::Ratio => (stats::ratio_estimate(c)?, stats::ratio_estimate(t)?),
+                Method::Ratio | Method::Permutation { ratio: true } => {
+                    (stats::ratio_estimate(c)?, stats::ratio_estimate(t)?)
+                }
                 _ => (c.estimate(), t.estimate()),
             };
             (stats::relative_lift(&ec, &et, alpha)?, stats::welch(&ec, &et, alpha)?)
         }
     };
+    let effect = welch.effect_size;
     Ok(TestResult {
         lift: r.rel_effect_size,
-        effect: welch.effect_size,
         lower: r.rel_effect_size_ci_lower,
         upper: r.rel_effect_size_ci_upper,
         pvalue: welch.pvalue,
         se: r.rel_effect_size_se,
+        direction: (effect > 0.0) as i8 - (effect < 0.0) as i8,
     })
+}
+
+/// The permutation test's verdict on the normal-theory result `base` of the
+/// same arms: the estimate and SE stay; the p-value, the direction (the
+/// smaller one-sided p-value) and the relative-lift interval come from `p`.
+///
+/// With `intervals` (`p` run with them), a side the test inversion leaves
+/// unbounded (`None`: too few re-randomizations) is infinite, and no side
+/// at all with a lift estimate at or below −1 (a mean not positive: no
+/// interval) gives NaN bounds, which contain nothing. Without, the interval
+/// is only known at a lift of 0: by test inversion it contains 0 exactly
+/// when neither one-sided p-value is at most `α/2`, so it is `(−∞, ∞)` then
+/// and NaN bounds otherwise.
+fn with_permutation(base: &TestResult, p: &PermutationResult, alpha: f64, intervals: bool) -> TestResult {
+    let (lower, upper) = match (p.rel_effect_size_ci_lower, p.rel_effect_size_ci_upper) {
+        _ if !intervals => {
+            if p.pvalue_upper > alpha / 2.0 && p.pvalue_lower > alpha / 2.0 {
+                (f64::NEG_INFINITY, f64::INFINITY)
+            } else {
+                (f64::NAN, f64::NAN)
+            }
+        }
+        (None, None) if !(base.lift > -1.0) => (f64::NAN, f64::NAN),
+        (lo, hi) => (lo.unwrap_or(f64::NEG_INFINITY), hi.unwrap_or(f64::INFINITY)),
+    };
+    TestResult {
+        lower,
+        upper,
+        pvalue: p.pvalue,
+        direction: (p.pvalue_upper < p.pvalue_lower) as i8 - (p.pvalue_upper > p.pvalue_lower) as i8,
+        ..*base
+    }
+}
+
+/// The seed of the permutation test of replicate `r`, test `j`: a mix of
+/// the run's seed and both indices, so results do not depend on the order
+/// or thread replicates run in.
+fn permutation_seed(seed: u64, r: u64, j: u64) -> u64 {
+    let mut s = replicate_seed(seed ^ 0x5045_524D_5554_4154, r) ^ j.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    splitmix64(&mut s)
 }
 
 /// The outcome of one replicate: the A/B test against the true lift, and
 /// its A/A twin.
 fn outcome(ab: &TestResult, aa: &TestResult, lift: f64, truth: f64, alpha: f64) -> Outcome {
     Outcome {
-        hit: ab.pvalue < alpha && ab.lift.signum() == lift.signum() && lift != 0.0,
+        hit: ab.pvalue < alpha && f64::from(ab.direction) == lift.signum() && lift != 0.0,
         aa_reject: aa.pvalue < alpha,
-        aa_sign: (aa.effect > 0.0) as i8 - (aa.effect < 0.0) as i8,
+        aa_sign: aa.direction,
         covers: ab.lower <= truth && truth <= ab.upper,
         error: ab.lift - truth,
         truth,
@@ -256,6 +446,130 @@ fn replicate_seed(seed: u64, r: u64) -> u64 {
     splitmix64(&mut s)
 }
 
+/// Identical units of one arm and metric, as distinct `(y, d)` values with
+/// their counts, in first-seen order (so the same rows give the same
+/// order, whatever the hash).
+#[derive(Debug, Default)]
+struct Tally {
+    index: HashMap<(u64, u64), usize, PairHash>,
+    values: Vec<(f64, f64, u64)>,
+}
+
+impl Tally {
+    #[inline]
+    fn add(&mut self, y: f64, d: f64) {
+        let next = self.values.len();
+        let i = *self.index.entry((y.to_bits(), d.to_bits())).or_insert(next);
+        if i == next {
+            self.values.push((y, d, 0));
+        }
+        self.values[i].2 += 1;
+    }
+
+    fn n(&self) -> u64 {
+        self.values.iter().map(|v| v.2).sum()
+    }
+
+    /// Sample skewness `g₁` of the units' `y` (`ratio: false`) or of their
+    /// linearization `y − R·d`, `R = Σy/Σd` ([`stats::skew::skewness`],
+    /// [`stats::skew::ratio_skewness`], over the units the counts stand for).
+    fn skewness(&self, ratio: bool) -> f64 {
+        let n = self.n() as f64;
+        let sum = |f: &dyn Fn(f64, f64) -> f64| self.values.iter().map(|&(y, d, c)| c as f64 * f(y, d)).sum::<f64>();
+        let r = if ratio { sum(&|y, _| y) / sum(&|_, d| d) } else { 0.0 };
+        let v = |y: f64, d: f64| if ratio { y - r * d } else { y };
+        let mean = sum(&|y, d| v(y, d)) / n;
+        let m2 = sum(&|y, d| (v(y, d) - mean).powi(2)) / n;
+        let m3 = sum(&|y, d| (v(y, d) - mean).powi(3)) / n;
+        if n == 0.0 {
+            f64::NAN
+        } else if m2 > 0.0 {
+            m3 / m2.powf(1.5)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A value shared by at least this many units of an arm is handed to the
+/// permutation test as one group, the others as a list. Each group costs
+/// every re-randomization a hypergeometric draw, whose set-up
+/// (`rand_distr::Hypergeometric::new`) costs about as much as drawing a
+/// few hundred listed units: with 16 (the test's own threshold) `liftlab
+/// power` spent 80% of its time there and ran about 5× slower than with
+/// 256; 128 to 1,024 ran alike. Results are the same in law either way.
+const PERMUTATION_GROUP: u64 = 256;
+
+/// The units of a simulated test the permutation test needs:
+/// `[metric][arm]` for the metrics of [`PERMUTATION_METRICS`] (`y`:
+/// margin, `d`: sessions; `y`: revenue, `d = 1`) and arms control,
+/// treatment.
+#[derive(Debug, Default)]
+struct Units([[Tally; 2]; 2]);
+
+impl Units {
+    fn add(&mut self, v: &VisitorRow) {
+        let a = (v.arm == Arm::Treatment) as usize;
+        self.0[0][a].add(v.margin, f64::from(v.sessions));
+        self.0[1][a].add(v.revenue, 1.0);
+    }
+
+    /// The arms of metric `m` as [`GroupedArms`]: values shared by at least
+    /// [`PERMUTATION_GROUP`] units of an arm as groups, the others listed.
+    fn arms(&self, m: usize) -> GroupedArms {
+        let mut arms = GroupedArms::default();
+        for (a, tally) in self.0[m].iter().enumerate() {
+            for &(y, d, c) in &tally.values {
+                if c >= PERMUTATION_GROUP {
+                    arms.groups.push(if a == 0 { (y, d, c, 0) } else { (y, d, 0, c) });
+                } else {
+                    let list = if a == 0 { &mut arms.control } else { &mut arms.treatment };
+                    list.extend(std::iter::repeat_n((y, d), c as usize));
+                }
+            }
+        }
+        arms
+    }
+
+    /// `analyze`'s default test of metric `m` ([`PERMUTATION_METRICS`]).
+    fn default_test(&self, m: usize) -> DefaultTest {
+        let (_, _, name, ratio) = PERMUTATION_METRICS[m];
+        let arm = |t: &Tally| (t.skewness(ratio), t.n() as f64);
+        DefaultTest::new(name, arm(&self.0[m][0]), arm(&self.0[m][1]))
+    }
+}
+
+/// The settings of simulated test `r`.
+fn replicate_config(sim: &SimConfig, r: u64) -> SimConfig {
+    SimConfig { seed: replicate_seed(sim.seed, r), salt: replicate_seed(sim.salt, r), ..sim.clone() }
+}
+
+/// Simulates one test; with `Level::Unit`, also tallies its visitors.
+fn simulate_test(profile: &StoreProfile, cfg: &SimConfig, level: Level) -> Result<(SimResult, Units)> {
+    let mut units = Units::default();
+    let result = simulate(profile, cfg, level, &|_, _| {}, |o| {
+        o.visitors.iter().for_each(|v| units.add(v));
+        Ok(())
+    })?;
+    Ok((result, units))
+}
+
+/// Runs `config.replicates` A/B and A/A tests with the normal-theory tests
+/// only (the first four rows of [`METRICS`]): [`monte_carlo_power_with`]
+/// and [`PowerMethods::normal_only`].
+///
+/// # Errors
+/// As [`monte_carlo_power_with`].
+pub fn monte_carlo_power(
+    profile: &StoreProfile,
+    sim: &SimConfig,
+    lift: f64,
+    config: &PowerConfig,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<PowerReport> {
+    monte_carlo_power_with(profile, sim, lift, config, &PowerMethods::normal_only(), progress)
+}
+
 /// Runs `config.replicates` A/B and A/A tests and summarizes them.
 ///
 /// # Formula
@@ -276,6 +590,25 @@ fn replicate_seed(seed: u64, r: u64) -> u64 {
 /// ```
 /// Units: all lifts and shares are fractions.
 ///
+/// The permutation rows ("margin per session (permutation)", "revenue per
+/// visitor (permutation)") run the studentized permutation test
+/// ([`permutation_test_grouped`], `methods.permutations` re-randomizations)
+/// on the visitors of each simulated test, as `analyze` would on the
+/// exported data: revenue per visitor is the mean of `revenue`, margin per
+/// session the ratio `Σmargin/Σsessions`. Their estimate, bias and SE are
+/// those of the Welch / delta-method rows (the same point estimate); `p_r`,
+/// the relative-lift interval (by test inversion) and the direction
+/// (`sign(L̂_r)` and `Δ̂_r` above read as the tail with the smaller one-sided
+/// p-value) are the permutation test's. A permutation row runs when
+/// `methods.method` is `permutation`, or `auto` and `analyze` would use the
+/// permutation test by default for that metric ([`DefaultTest`]). That is
+/// decided once, on replicate 0's A/A test (each arm's skewness and size as
+/// simulated), not per replicate, so the set of rows, and the common random
+/// numbers of [`simulated_mde`], do not depend on the lift; the replicates
+/// of one store differ little in skewness. Permutation test `j` of
+/// replicate `r` (A/B and its A/A twin alike) is seeded from `(seed, r,
+/// j)`.
+///
 /// `progress(done, total)` is called as replicates finish (from worker
 /// threads, in any order).
 ///
@@ -283,20 +616,25 @@ fn replicate_seed(seed: u64, r: u64) -> u64 {
 /// Kohavi, Tang & Xu (2020), *Trustworthy Online Controlled Experiments*,
 /// ch. 19 (A/A tests); Morris, White & Crowther (2019), "Using simulation
 /// studies to evaluate statistical methods", *Statistics in Medicine* 38
-/// (Monte Carlo standard errors).
+/// (Monte Carlo standard errors); Chung & Romano (2013), "Exact and
+/// asymptotically robust permutation tests", *Annals of Statistics* 41(2).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for fewer than 10 replicates, α outside (0, 1)
-/// or an invalid profile; [`Error::Degenerate`] if a simulated arm has no
-/// orders at all (a store too small for the duration).
-pub fn monte_carlo_power(
+/// [`Error::InvalidParameter`] for fewer than 10 replicates, α outside (0, 1),
+/// no permutations or an invalid profile; [`Error::Degenerate`] if a
+/// simulated arm has no orders at all (a store too small for the duration);
+/// [`Error::EmptyArm`] if a permutation test finds an arm with fewer than 2
+/// visitors.
+pub fn monte_carlo_power_with(
     profile: &StoreProfile,
     sim: &SimConfig,
     lift: f64,
     config: &PowerConfig,
+    methods: &PowerMethods,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<PowerReport> {
     check_open_unit("--alpha", config.alpha)?;
+    methods.check()?;
     if config.replicates < 10 {
         return Err(Error::invalid("--replicates", config.replicates, "at least 10 simulated tests"));
     }
@@ -307,39 +645,67 @@ pub fn monte_carlo_power(
     aa.treatment.conversion_lift = 0.0;
     aa.treatment.aov_lift = 0.0;
     aa.treatment.margin_mix_lift = 0.0;
+    // `analyze`'s default test, from replicate 0's A/A test at unit level.
+    let default_tests: Vec<DefaultTest> = if methods.method == MethodChoice::Welch {
+        Vec::new()
+    } else {
+        let (_, units) = simulate_test(&aa, &replicate_config(sim, 0), Level::Unit)?;
+        (0..PERMUTATION_METRICS.len()).map(|m| units.default_test(m)).collect()
+    };
+    let permuted: Vec<usize> = (0..PERMUTATION_METRICS.len())
+        .filter(|&m| methods.runs_permutation(default_tests.get(m).map_or(TestMethod::Welch, |d| d.method)))
+        .collect();
+    let level = if permuted.is_empty() { Level::Aggregate } else { Level::Unit };
+    let perm_config =
+        |seed, intervals| PermutationConfig { resamples: methods.permutations, alpha: config.alpha, seed, intervals };
     let done = std::sync::atomic::AtomicUsize::new(0);
     let k = config.replicates;
-    let outcomes: Vec<[Outcome; 4]> = (0..k as u64)
+    let outcomes: Vec<Vec<Outcome>> = (0..k as u64)
         .into_par_iter()
-        .map(|r| -> Result<[Outcome; 4]> {
-            let cfg = SimConfig { seed: replicate_seed(sim.seed, r), salt: replicate_seed(sim.salt, r), ..sim.clone() };
-            let run = |p: &StoreProfile| simulate(p, &cfg, Level::Aggregate, &|_, _| {}, |_| Ok(()));
-            let (res_ab, res_aa) = (run(&ab)?, run(&aa)?);
+        .map(|r| -> Result<Vec<Outcome>> {
+            let cfg = replicate_config(sim, r);
+            let ((res_ab, units_ab), (res_aa, units_aa)) =
+                (simulate_test(&ab, &cfg, level)?, simulate_test(&aa, &cfg, level)?);
             let truth = summarize(&ab, &cfg, &res_ab.truth).truth;
-            let mut out = [Outcome::default(); 4];
-            for (m, o) in out.iter_mut().enumerate() {
-                let true_lift = match m {
-                    0 => truth.margin_per_session_lift,
-                    1 | 2 => truth.revenue_per_visitor_lift,
-                    _ => truth.conversion_lift,
-                };
+            let true_lift = |m: usize| match m {
+                0 => truth.margin_per_session_lift,
+                1 | 2 => truth.revenue_per_visitor_lift,
+                _ => truth.conversion_lift,
+            };
+            let normal = |m: usize| -> Result<(TestResult, TestResult)> {
                 let (c, t, method) = estimates(&res_ab, m);
                 let ab = test(&c, &t, method, config.alpha)?;
                 let (c, t, _) = estimates(&res_aa, m);
-                let aa = test(&c, &t, method, config.alpha)?;
-                *o = outcome(&ab, &aa, lift, true_lift, config.alpha);
+                Ok((ab, test(&c, &t, method, config.alpha)?))
+            };
+            let mut out = Vec::with_capacity(4 + permuted.len());
+            for m in 0..4 {
+                let (ab, aa) = normal(m)?;
+                out.push(outcome(&ab, &aa, lift, true_lift(m), config.alpha));
+            }
+            for &j in &permuted {
+                let (_, base, _, _) = PERMUTATION_METRICS[j];
+                let (ab_n, aa_n) = normal(base)?;
+                let seed = permutation_seed(config.seed, r, j as u64);
+                let p_ab = permutation_test_grouped(&units_ab.arms(j), &perm_config(seed, true))?;
+                let p_aa = permutation_test_grouped(&units_aa.arms(j), &perm_config(seed, false))?;
+                let (ab, aa) = (
+                    with_permutation(&ab_n, &p_ab, config.alpha, true),
+                    with_permutation(&aa_n, &p_aa, config.alpha, false),
+                );
+                out.push(outcome(&ab, &aa, lift, true_lift(base), config.alpha));
             }
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n, k);
             Ok(out)
         })
         .collect::<Result<Vec<_>>>()?;
-    let metrics = METRICS
-        .iter()
+    let rows = (0..4).chain(permuted.iter().map(|&j| PERMUTATION_METRICS[j].0));
+    let metrics = rows
         .enumerate()
-        .map(|(m, name)| {
-            let col: Vec<Outcome> = outcomes.iter().map(|o| o[m]).collect();
-            summarize_outcomes(name, &col, config.alpha)
+        .map(|(i, m)| {
+            let col: Vec<Outcome> = outcomes.iter().map(|o| o[i]).collect();
+            summarize_outcomes(METRICS[m], &col, config.alpha)
         })
         .collect();
     Ok(PowerReport {
@@ -348,6 +714,8 @@ pub fn monte_carlo_power(
         sim: sim.clone(),
         lift,
         config: config.clone(),
+        methods: *methods,
+        default_tests,
         metrics,
         plan_power: plan_power(profile, sim, lift, config.alpha)?,
         mde: None,
@@ -385,16 +753,22 @@ pub fn plan_power(profile: &StoreProfile, sim: &SimConfig, lift: f64, alpha: f64
 /// halving or doubling; bisection in log-lift then narrows the bracket until
 /// `hi/lo ≤ 1 + tolerance`. Returns the upper end (power ≥ target).
 ///
+/// Every evaluation runs the tests of `methods`; for a permutation row
+/// (`metric` 4 or 5) the permutation test runs whatever `methods.method`
+/// says.
+///
 /// `progress(done, total)` counts replicates of the current evaluation.
 ///
 /// # Errors
 /// As [`monte_carlo_power`]; [`Error::InvalidParameter`] for a metric index
 /// out of range, `target_power` outside (α, 1) or a non-positive tolerance;
 /// [`Error::Degenerate`] if no lift up to 64× the guess reaches the power.
+#[allow(clippy::too_many_arguments)]
 pub fn simulated_mde(
     profile: &StoreProfile,
     sim: &SimConfig,
     config: &PowerConfig,
+    methods: &PowerMethods,
     metric: usize,
     target_power: f64,
     tolerance: f64,
@@ -405,15 +779,24 @@ pub fn simulated_mde(
     }
     crate::error::check_positive("--mde-tolerance", tolerance)?;
     let k = stats::mde_multiplier(config.alpha, target_power)?;
+    let methods = if PERMUTATION_METRICS.iter().any(|p| p.0 == metric) {
+        PowerMethods { method: MethodChoice::Permutation, ..*methods }
+    } else {
+        *methods
+    };
+    // The metric's row (rows are in the order of METRICS, some may be absent).
+    let row = |r: &PowerReport| -> MetricPower {
+        r.metrics.iter().find(|m| m.metric == METRICS[metric]).expect("the metric's method runs").clone()
+    };
     let mut evaluations = Vec::new();
     let mut eval = |lift: f64| -> Result<PowerReport> {
-        let r = monte_carlo_power(profile, sim, lift, config, progress)?;
-        evaluations.push((lift, r.metrics[metric].power));
+        let r = monte_carlo_power_with(profile, sim, lift, config, &methods, progress)?;
+        evaluations.push((lift, row(&r).power));
         Ok(r)
     };
-    let reaches = |r: &PowerReport| r.metrics[metric].power >= target_power;
+    let reaches = |r: &PowerReport| row(r).power >= target_power;
     // The A/A twins do not depend on the lift: any run measures the SE.
-    let analytic_mde = k * eval(0.01)?.metrics[metric].aa_se;
+    let analytic_mde = k * row(&eval(0.01)?).aa_se;
     let (mut lo, mut hi) = (analytic_mde, analytic_mde);
     let mut hi_report = eval(hi)?;
     if reaches(&hi_report) {
@@ -450,7 +833,7 @@ pub fn simulated_mde(
             lo = mid;
         }
     }
-    let m = &hi_report.metrics[metric];
+    let m = row(&hi_report);
     let mde = SimulatedMde {
         metric: METRICS[metric].into(),
         target_power,
@@ -498,22 +881,92 @@ mod tests {
         let p = StoreProfile::preset("20m").unwrap();
         let sim = SimConfig { days: 7, holdout: 0.5, seed: 4, salt: 1 };
         let cfg = PowerConfig { replicates: 150, alpha: 0.05, seed: 4 };
-        let (report, mde) = simulated_mde(&p, &sim, &cfg, 3, 0.8, 0.1, &|_, _| {}).unwrap();
+        let (report, mde) =
+            simulated_mde(&p, &sim, &cfg, &PowerMethods::normal_only(), 3, 0.8, 0.1, &|_, _| {}).unwrap();
         assert!(mde.power >= 0.8 && report.lift == mde.lift, "{mde:?}");
         // The largest lift evaluated below the target is within 10% of it.
         let below = mde.evaluations.iter().filter(|e| e.1 < 0.8).map(|e| e.0).fold(0.0, f64::max);
         assert!(below < mde.lift && mde.lift / below <= 1.1 + 1e-12, "{mde:?}");
         // Conversion is close to normal at this size: within 25% of the analytic MDE.
         assert!((mde.lift / mde.analytic_mde - 1.0).abs() < 0.25, "{mde:?}");
-        assert!(simulated_mde(&p, &sim, &cfg, 9, 0.8, 0.1, &|_, _| {}).is_err());
+        assert!(simulated_mde(&p, &sim, &cfg, &PowerMethods::normal_only(), 9, 0.8, 0.1, &|_, _| {}).is_err());
     }
 
     #[test]
     fn same_seed_same_report_whatever_the_threads_and_bad_settings_fail() {
         let on = |t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| run(0.05, 20));
         assert_eq!(on(1), on(3));
+        // With the permutation rows (seeded from (seed, replicate, test)).
+        let p = StoreProfile::preset("0.5m").unwrap();
+        let sim = SimConfig { days: 14, holdout: 0.1, seed: 4, salt: 1 };
+        let cfg = PowerConfig { replicates: 12, alpha: 0.05, seed: 4 };
+        let methods = PowerMethods { method: MethodChoice::Permutation, permutations: 40 };
+        let permuted = |t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+                .install(|| monte_carlo_power_with(&p, &sim, 0.1, &cfg, &methods, &|_, _| {}).unwrap())
+        };
+        let one = permuted(1);
+        assert_eq!(one, permuted(3));
+        let names: Vec<&str> = one.metrics.iter().map(|m| m.metric.as_str()).collect();
+        assert_eq!(names, METRICS);
         let p = StoreProfile::default();
         let cfg = PowerConfig { replicates: 5, alpha: 0.05, seed: 1 };
         assert!(monte_carlo_power(&p, &SimConfig::default(), 0.03, &cfg, &|_, _| {}).is_err());
+        let none = PowerMethods { permutations: 0, ..methods };
+        let cfg = PowerConfig { replicates: 10, ..cfg };
+        assert!(monte_carlo_power_with(&p, &SimConfig::default(), 0.03, &cfg, &none, &|_, _| {}).is_err());
+    }
+
+    #[test]
+    fn auto_runs_the_permutation_rows_where_analyze_would_and_welch_never() {
+        // A small store, a 10% holdout: revenue per visitor is far too skewed
+        // for the control arm's few thousand visitors (γ ≈ 10, 355·γ² ≈ 35,000).
+        let p = StoreProfile::preset("0.5m").unwrap();
+        let sim = SimConfig { days: 14, holdout: 0.1, seed: 2, salt: 1 };
+        let cfg = PowerConfig { replicates: 10, alpha: 0.05, seed: 2 };
+        let auto = monte_carlo_power_with(&p, &sim, 0.1, &cfg, &PowerMethods::default(), &|_, _| {}).unwrap();
+        assert_eq!(auto.default_tests.len(), 2);
+        for d in &auto.default_tests {
+            assert_eq!(d.method, TestMethod::Permutation, "{d:?}");
+            assert!(d.n_control < d.min_n_control, "{d:?}");
+        }
+        assert_eq!(auto.metrics.len(), 6);
+        let welch = monte_carlo_power_with(&p, &sim, 0.1, &cfg, &PowerMethods::normal_only(), &|_, _| {}).unwrap();
+        assert!(welch.default_tests.is_empty());
+        // The normal-theory rows do not depend on which other rows run.
+        assert_eq!(welch.metrics[..], auto.metrics[..4]);
+    }
+
+    #[test]
+    fn tallied_units_give_the_skewness_and_arms_of_the_unit_lists() {
+        let p = StoreProfile::preset("0.5m").unwrap();
+        let cfg = SimConfig { days: 7, holdout: 0.2, seed: 3, salt: 1 };
+        let mut rows = Vec::new();
+        simulate(&p, &cfg, Level::Unit, &|_, _| {}, |o| {
+            rows.extend_from_slice(&o.visitors);
+            Ok(())
+        })
+        .unwrap();
+        let (_, units) = simulate_test(&p, &cfg, Level::Unit).unwrap();
+        for arm in [Arm::Control, Arm::Treatment] {
+            let of = |f: fn(&VisitorRow) -> f64| rows.iter().filter(|v| v.arm == arm).map(f).collect::<Vec<f64>>();
+            let (margin, sessions, revenue) = (of(|v| v.margin), of(|v| f64::from(v.sessions)), of(|v| v.revenue));
+            let a = (arm == Arm::Treatment) as usize;
+            let g = stats::skew::skewness(&revenue);
+            assert!((units.0[1][a].skewness(false) - g).abs() < 1e-9 * g.abs(), "{arm:?}");
+            let g = stats::skew::ratio_skewness(&margin, &sessions);
+            assert!((units.0[0][a].skewness(true) - g).abs() < 1e-9 * g.abs(), "{arm:?}");
+            assert_eq!(units.0[1][a].n(), revenue.len() as u64);
+        }
+        // The grouped arms hold every visitor once, with its values.
+        let arms = units.arms(1);
+        let total: f64 = arms.control.iter().chain(&arms.treatment).map(|u| u.0).sum::<f64>()
+            + arms.groups.iter().map(|g| g.0 * (g.2 + g.3) as f64).sum::<f64>();
+        let expected: f64 = rows.iter().map(|v| v.revenue).sum();
+        assert!((total - expected).abs() < 1e-9 * expected);
+        assert!(arms.groups.iter().all(|g| g.2 + g.3 >= PERMUTATION_GROUP));
     }
 }

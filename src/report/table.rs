@@ -492,6 +492,7 @@ pub fn power_table(p: &crate::montecarlo::PowerReport) -> String {
         p.config.alpha
     );
     power_rows(&mut out, &p.metrics);
+    default_test_lines(&mut out, &p.default_tests, "simulated arms of test 1's A/A twin");
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -535,7 +536,35 @@ pub fn data_power_table(p: &crate::montecarlo::DataPowerReport) -> String {
         p.config.alpha
     );
     power_rows(&mut out, &p.metrics);
+    default_test_lines(&mut out, &p.default_tests, "whole column's skewness, expected arm sizes");
     out
+}
+
+/// Which test `analyze` would use by default for each metric, and why.
+fn default_test_lines(out: &mut String, tests: &[crate::montecarlo::DefaultTest], basis: &str) {
+    use crate::experiment::TestMethod;
+    if tests.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "analyze's default test (Welch if every arm has n >= 355*skew^2; {basis}):");
+    for d in tests {
+        let method = match d.method {
+            TestMethod::Welch => "Welch / delta",
+            TestMethod::Permutation => "permutation",
+        };
+        let arm = |n: f64, min_n: f64, g: f64| {
+            format!("{} units {} {} (skew {})", count(n), if n >= min_n { ">=" } else { "<" }, count(min_n), sig(g, 3))
+        };
+        let _ = writeln!(
+            out,
+            "  {:<24} {:<14} control {}; treatment {}",
+            d.metric,
+            method,
+            arm(d.n_control, d.min_n_control, d.skewness_control),
+            arm(d.n_treatment, d.min_n_treatment, d.skewness_treatment)
+        );
+    }
 }
 
 fn power_rows(out: &mut String, metrics: &[crate::montecarlo::MetricPower]) {
@@ -543,7 +572,7 @@ fn power_rows(out: &mut String, metrics: &[crate::montecarlo::MetricPower]) {
     let pm = |x: f64, se: f64| format!("{} ± {}", pct_unsigned(x), pct_unsigned(se));
     let _ = writeln!(
         out,
-        "{:<32} {:>10} {:>16} {:>9} {:>16} {:>16} {:>16} {:>20}",
+        "{:<34} {:>10} {:>16} {:>9} {:>16} {:>16} {:>16} {:>20}",
         "metric (method)",
         "true lift",
         "power (sim)",
@@ -556,7 +585,7 @@ fn power_rows(out: &mut String, metrics: &[crate::montecarlo::MetricPower]) {
     for m in metrics {
         let _ = writeln!(
             out,
-            "{:<32} {:>10} {:>16} {:>9} {:>16} {:>16} {:>16} {:>20}",
+            "{:<34} {:>10} {:>16} {:>9} {:>16} {:>16} {:>16} {:>20}",
             m.metric,
             pct(m.true_lift),
             pm(m.power, m.power_se),
@@ -578,7 +607,8 @@ fn power_rows(out: &mut String, metrics: &[crate::montecarlo::MetricPower]) {
          error the A/A tests measured; A/A false positives should be within about 2 MC SE of alpha; A/A up / down: \
          significant A/A tests with treatment above / below control, each should be near alpha/2 (MC SEs in the \
          JSON and CSV); coverage: share of relative-lift CIs containing the realized true lift \
-         (± is the Monte Carlo standard error)."
+         (± is the Monte Carlo standard error). A (permutation) row shares its Welch / delta row's estimate, \
+         bias and analytic power; its p-values, tails and CIs are the studentized permutation test's."
     );
 }
 
