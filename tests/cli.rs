@@ -605,3 +605,54 @@ fn bad_input_gets_a_clear_error() {
     // Usage errors are clap's: exit 2.
     liftlab().args(["analyze", &good]).assert().code(2);
 }
+
+#[test]
+fn power_from_with_method_permutation_reports_its_rows_per_tail() {
+    let run = |method: &str, threads: &str| {
+        let mut cmd = liftlab();
+        cmd.args(["--threads", threads, "power", "--from", &synthetic(), "--metric", "revenue", "--metric"])
+            .args(["margin/sessions", "--holdout", "0.1", "--lift", "0.1", "--replicates", "100"])
+            .args(["--permutations", "40", "--method", method, "--format", "json"]);
+        json_of(&mut cmd)
+    };
+    let p = run("permutation", "1");
+    assert_eq!(p, run("permutation", "2"), "same output whatever the threads");
+    assert_eq!(p["methods"]["method"], "permutation");
+    assert_eq!(p["methods"]["permutations"], 40);
+    let metrics = p["metrics"].as_array().unwrap();
+    let names: Vec<&str> = metrics.iter().map(|m| m["metric"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["revenue (Welch)", "revenue (permutation)", "margin/sessions (delta)", "margin/sessions (permutation)"]
+    );
+    let perm = &metrics[1];
+    for key in [
+        "power",
+        "aa_false_positive_rate",
+        "aa_false_positive_rate_upper",
+        "aa_false_positive_rate_upper_se",
+        "aa_false_positive_rate_lower",
+        "aa_false_positive_rate_lower_se",
+        "coverage",
+        "bias",
+        "analytic_power",
+    ] {
+        assert!(perm[key].is_number(), "{key}: {perm}");
+    }
+    let (up, down) = (perm["aa_false_positive_rate_upper"].as_f64(), perm["aa_false_positive_rate_lower"].as_f64());
+    assert!((up.unwrap() + down.unwrap() - perm["aa_false_positive_rate"].as_f64().unwrap()).abs() < 1e-12);
+    // The default test `analyze` would use, with the rule's numbers.
+    let d = &p["default_tests"][0];
+    assert_eq!((d["metric"].as_str(), d["method"].as_str()), (Some("revenue"), Some("permutation")));
+    assert!(d["n_control"].as_f64() < d["min_n_control"].as_f64(), "{d}");
+    // --method welch leaves the permutation rows out; the CSV has them as rows.
+    let welch = run("welch", "2");
+    assert_eq!(welch["metrics"].as_array().unwrap().len(), 2);
+    liftlab()
+        .args(["power", "--from", &synthetic(), "--metric", "revenue", "--replicates", "20", "--permutations", "40"])
+        .args(["--format", "csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\nrevenue (permutation),"));
+    fails_with(&["power", "--from", &synthetic(), "--metric", "revenue", "--permutations", "0"], &["--permutations"]);
+}
