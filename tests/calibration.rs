@@ -289,14 +289,21 @@ fn permutation_test_holds_each_tail_where_welch_does_not() {
 }
 
 #[test]
-#[ignore = "heavy: the full calibration study, 12,000 datasets with B = 2000 (about 1 min); run with --release -- --ignored"]
+#[ignore = "heavy: the full calibration study, 18,000 datasets with B = 2000 (about 2 min); run with --release -- --ignored"]
 fn default_method_is_calibrated_on_a_10pct_holdout() {
     // The run docs/calibration.md reports: same seed, K and B as the
     // example's defaults, so the same numbers.
-    use calibration_study::{CELLS, DEFAULT, StudyConfig, rule_table, run_cell, table};
+    use calibration_study::{
+        CELLS, DEFAULT, StudyConfig, TRUE_DIFF_USD, WELCH_DELTA, conversion_table, rule_table, run_cell, table,
+    };
     let cfg = StudyConfig { datasets: 1_000, resamples: 2_000, seed: 2024, intervals: true };
     let results: Vec<_> = (0..CELLS.len()).map(|cell| run_cell(cell, &cfg, &|| {})).collect();
-    eprintln!("{}\n{}", table(&results, cfg.resamples), rule_table(&results));
+    eprintln!(
+        "{}\n{}\n{}",
+        table(&results, cfg.resamples),
+        conversion_table(&results, cfg.resamples),
+        rule_table(&results)
+    );
     for r in &results {
         let k = r.datasets as f64;
         let m = r.methods[DEFAULT];
@@ -305,5 +312,34 @@ fn default_method_is_calibrated_on_a_10pct_holdout() {
         within_3_mcse(&format!("{what}, A/A upper tail"), m.upper as f64 / k, 0.025, k);
         within_3_mcse(&format!("{what}, A/A lower tail"), m.lower as f64 / k, 0.025, k);
         within_3_mcse(&format!("{what}, lift CI covers the true +10%"), m.cover_lift as f64 / k, 0.95, k);
+        // +10% as a conversion lift (2% -> 2.2%, order values unchanged): the
+        // permutation CIs invert a multiplicative (lift) or constant-shift
+        // (difference) model that is false here, and the studentized
+        // statistic makes them only asymptotically valid (Chung & Romano
+        // 2013); at K = 1,000 they still cover in every cell.
+        within_3_mcse(&format!("{what}, conversion lift: lift CI covers +10%"), m.conv_cover_lift as f64 / k, 0.95, k);
+        within_3_mcse(
+            &format!("{what}, conversion lift: difference CI covers ${TRUE_DIFF_USD:.2}"),
+            m.conv_cover_diff as f64 / k,
+            0.95,
+            k,
+        );
+    }
+    // What does not hold, measured (docs/calibration.md): Welch's upper tail
+    // in every cell; the delta and log lift CIs in every CV 3 cell (and some
+    // of their checks at 5,000 units with CV 1); Welch's difference CI under
+    // the conversion lift at 5,000 and 20,000 units, and at 100,000 units
+    // with CV 3. Welch's power is inflated by its upper tail and is not
+    // checked. Guard the clearest defect, so that a fix is noticed: Welch's
+    // difference CI at 5,000 units.
+    for r in results.iter().filter(|r| r.cell.units == 5_000) {
+        let k = r.datasets as f64;
+        let coverage = r.methods[WELCH_DELTA].conv_cover_diff as f64 / k;
+        let bound = 0.95 - 3.0 * (0.95f64 * 0.05 / k).sqrt();
+        eprintln!(
+            "5,000 units, AOV CV {}: Welch difference CI coverage {coverage:.4} (defect: below {bound:.4})",
+            r.cell.cv
+        );
+        assert!(coverage < bound, "Welch's difference CI coverage {coverage} is no longer below {bound}");
     }
 }
