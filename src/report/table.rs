@@ -261,10 +261,13 @@ fn liftlab_min_reduction() -> f64 {
 
 fn segment_table(out: &mut String, rows: &[MetricResult], alpha: f64) {
     let w = rows.iter().filter_map(|r| r.segment.as_ref().map(|s| s.len())).max().unwrap_or(7).max(7);
-    let _ = writeln!(out, "  by segment (p adjusted across segments: Holm for FWER, Benjamini-Hochberg for FDR):");
     let _ = writeln!(
         out,
-        "    {:<w$} {:>9} {:>9} {:>12} {:>12} {:>12}  {:<28} {:>10} {:>10} {:>10}",
+        "  by segment (the decisive test's CI and p; p adjusted across segments: Holm for FWER, Benjamini-Hochberg for FDR):"
+    );
+    let _ = writeln!(
+        out,
+        "    {:<w$} {:>9} {:>9} {:>12} {:>12} {:>12}  {:<28} {:>10} {:>10} {:>10}  {}",
         "segment",
         "n_c",
         "n_t",
@@ -274,12 +277,13 @@ fn segment_table(out: &mut String, rows: &[MetricResult], alpha: f64) {
         conf(alpha),
         "p",
         "p_holm",
-        "p_bh"
+        "p_bh",
+        "test"
     );
     for r in rows {
         let _ = writeln!(
             out,
-            "    {:<w$} {:>9} {:>9} {:>12} {:>12} {:>12}  {:<28} {:>10} {:>10} {:>10}",
+            "    {:<w$} {:>9} {:>9} {:>12} {:>12} {:>12}  {:<28} {:>10} {:>10} {:>10}  {}",
             r.segment.as_deref().unwrap_or(""),
             count(r.n_control as f64),
             count(r.n_treatment as f64),
@@ -293,7 +297,11 @@ fn segment_table(out: &mut String, rows: &[MetricResult], alpha: f64) {
             ),
             pvalue(r.test.pvalue),
             r.pvalue_holm.map(pvalue).unwrap_or_default(),
-            r.pvalue_bh.map(pvalue).unwrap_or_default()
+            r.pvalue_bh.map(pvalue).unwrap_or_default(),
+            match r.test.method {
+                TestMethod::Welch => "Welch",
+                TestMethod::Permutation => "permutation",
+            }
         );
     }
 }
@@ -607,9 +615,16 @@ fn power_rows(out: &mut String, metrics: &[crate::montecarlo::MetricPower]) {
          error the A/A tests measured; A/A false positives should be within about 2 MC SE of alpha; A/A up / down: \
          significant A/A tests with treatment above / below control, each should be near alpha/2 (MC SEs in the \
          JSON and CSV); coverage: share of relative-lift CIs containing the realized true lift \
-         (± is the Monte Carlo standard error). A (permutation) row shares its Welch / delta row's estimate, \
-         bias and analytic power; its p-values, tails and CIs are the studentized permutation test's."
+         (± is the Monte Carlo standard error)."
     );
+    if metrics.iter().any(|m| m.metric.contains("(permutation)")) {
+        let _ = writeln!(
+            out,
+            "A (permutation) row's p-values, tails and CIs are the studentized permutation test's; its estimate, \
+             bias and analytic power are those of the Welch / delta estimate (on a simulated store the same \
+             replicates as its Welch / delta row, with --from its own re-randomizations)."
+        );
+    }
 }
 
 /// The frontier as text: MDE tables per metric and holdout, the simulated
