@@ -267,7 +267,7 @@ fn segment_table(out: &mut String, rows: &[MetricResult], alpha: f64) {
     );
     let _ = writeln!(
         out,
-        "    {:<w$} {:>9} {:>9} {:>12} {:>12} {:>12}  {:<28} {:>10} {:>10} {:>10}  {}",
+        "    {:<w$} {:>9} {:>9} {:>12} {:>12} {:>12}  {:<28} {:>10} {:>10} {:>10}  test",
         "segment",
         "n_c",
         "n_t",
@@ -277,8 +277,7 @@ fn segment_table(out: &mut String, rows: &[MetricResult], alpha: f64) {
         conf(alpha),
         "p",
         "p_holm",
-        "p_bh",
-        "test"
+        "p_bh"
     );
     for r in rows {
         let _ = writeln!(
