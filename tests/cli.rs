@@ -656,3 +656,20 @@ fn power_from_with_method_permutation_reports_its_rows_per_tail() {
         .stdout(predicate::str::contains("\nrevenue (permutation),"));
     fails_with(&["power", "--from", &synthetic(), "--metric", "revenue", "--permutations", "0"], &["--permutations"]);
 }
+
+#[test]
+fn power_from_a_file_with_too_few_buyers_says_why() {
+    // 3 non-zero values in 2,000 rows: a 10% control arm is often left with none.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("few.csv");
+    let rows: String = (0..2000).map(|i| if [3, 700, 1500].contains(&i) { "50\n" } else { "0\n" }).collect();
+    std::fs::write(&path, format!("y\n{rows}")).unwrap();
+    liftlab()
+        .args(["power", "--from"])
+        .arg(&path)
+        .args(["--metric", "y", "--holdout", "0.1", "--replicates", "200", "--method", "welch"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("control mean is 0"))
+        .stderr(predicate::str::contains("--holdout"));
+}

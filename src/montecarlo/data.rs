@@ -541,10 +541,23 @@ pub fn data_power(
             }
             let (mc, mt) = (moments(sc, col.center)?, moments(&st, col.center)?);
             let mt_ab = mt.scaled_y(1.0 + lift);
+            // A split can leave an arm without a single non-zero value when
+            // the file has few: say so, with what would help.
+            let context = |e: Error| match e {
+                Error::Degenerate { message, .. } => Error::Degenerate {
+                    metric: format!("{} in re-randomization {r}", col.methods[0].0),
+                    message: format!(
+                        "{message}; the file has too few non-zero values for a {} control share: use a larger \
+                         --holdout, more rows, or a metric with more non-zero values",
+                        crate::report::format::pct_short(holdout)
+                    ),
+                },
+                other => other,
+            };
             for &(_, method) in &col.methods {
-                let aa = test(&mc, &mt, method, config.alpha)?;
+                let aa = test(&mc, &mt, method, config.alpha).map_err(context)?;
                 // With no lift the A/B twin is the A/A test itself.
-                let ab = if lift == 0.0 { aa } else { test(&mc, &mt_ab, method, config.alpha)? };
+                let ab = if lift == 0.0 { aa } else { test(&mc, &mt_ab, method, config.alpha).map_err(context)? };
                 let (ab, aa) = match (method, assignment) {
                     (Method::Permutation { .. }, Some(a)) => {
                         let seed = permutation_seed(config.seed, r as u64, j as u64);
