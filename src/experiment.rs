@@ -746,15 +746,17 @@ fn compare(
         }
     };
     let perm_config = PermutationConfig::new(config.permutations, config.alpha, config.seed);
+    // The permutation test of numerators `y` (the metric's denominators kept).
+    let permute = |yc: &[f64], yt: &[f64]| -> Result<PermutationResult> {
+        stats::permutation_test(
+            &ArmData::with(yc, dens.as_ref().map(|d| d.0.as_slice())),
+            &ArmData::with(yt, dens.as_ref().map(|d| d.1.as_slice())),
+            &perm_config,
+        )
+        .map_err(context)
+    };
     let permutation = match method {
-        TestMethod::Permutation => Some(
-            stats::permutation_test(
-                &ArmData::with(&yc, dens.as_ref().map(|d| d.0.as_slice())),
-                &ArmData::with(&yt, dens.as_ref().map(|d| d.1.as_slice())),
-                &perm_config,
-            )
-            .map_err(context)?,
-        ),
+        TestMethod::Permutation => Some(permute(&yc, &yt)?),
         TestMethod::Welch => None,
     };
     let test = primary_test(&w, rel.as_ref(), permutation.as_ref(), reason.clone(), config.alpha);
@@ -797,15 +799,7 @@ fn compare(
                     let resid = |y: &[f64], x: &[f64]| -> Vec<f64> {
                         y.iter().zip(x).map(|(y, x)| y - cu.theta * dbar * (x - grand_x)).collect()
                     };
-                    let (rc, rt) = (resid(&yc, xc), resid(&yt, xt));
-                    Some(
-                        stats::permutation_test(
-                            &ArmData::with(&rc, dens.as_ref().map(|d| d.0.as_slice())),
-                            &ArmData::with(&rt, dens.as_ref().map(|d| d.1.as_slice())),
-                            &perm_config,
-                        )
-                        .map_err(context)?,
-                    )
+                    Some(permute(&resid(&yc, xc), &resid(&yt, xt))?)
                 }
                 TestMethod::Welch => None,
             };
