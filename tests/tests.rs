@@ -5,4 +5,5 @@ mod cli;
 mod cookie_cats;
 mod hillstrom;
 mod reference;
+mod sequential;
 mod util;

@@ -13,6 +13,7 @@ pub mod moments;
 pub mod multiple;
 pub mod permutation;
 pub mod power;
+pub mod sequential;
 pub mod skew;
 pub mod srm;
 pub mod welch;
