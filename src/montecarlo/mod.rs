@@ -474,20 +474,9 @@ impl Tally {
     /// linearization `y − R·d`, `R = Σy/Σd` ([`stats::skew::skewness`],
     /// [`stats::skew::ratio_skewness`], over the units the counts stand for).
     fn skewness(&self, ratio: bool) -> f64 {
-        let n = self.n() as f64;
-        let sum = |f: &dyn Fn(f64, f64) -> f64| self.values.iter().map(|&(y, d, c)| c as f64 * f(y, d)).sum::<f64>();
-        let r = if ratio { sum(&|y, _| y) / sum(&|_, d| d) } else { 0.0 };
-        let v = |y: f64, d: f64| if ratio { y - r * d } else { y };
-        let mean = sum(&|y, d| v(y, d)) / n;
-        let m2 = sum(&|y, d| (v(y, d) - mean).powi(2)) / n;
-        let m3 = sum(&|y, d| (v(y, d) - mean).powi(3)) / n;
-        if n == 0.0 {
-            f64::NAN
-        } else if m2 > 0.0 {
-            m3 / m2.powf(1.5)
-        } else {
-            0.0
-        }
+        let (sy, sd) = self.values.iter().fold((0.0, 0.0), |(a, b), &(y, d, c)| (a + c as f64 * y, b + c as f64 * d));
+        let r = if ratio { sy / sd } else { 0.0 };
+        stats::skew::weighted_skewness(|f| self.values.iter().for_each(|&(y, d, c)| f(y - r * d, c as f64)))
     }
 }
 

@@ -109,12 +109,11 @@ fn metric_block(out: &mut String, r: &MetricResult, a: &Analysis) {
         count(sk.treatment.min_n)
     );
     test_lines(out, r, &r.test, "", r.rel_effect_size, a.alpha);
-    let welch_label = if r.test.method == TestMethod::Welch { "Welch (as above)" } else { "Welch (for reference)" };
     if r.test.method != TestMethod::Welch {
         let _ = writeln!(
             out,
             "  {:<22}{:>14}  {c} {}  p = {}",
-            welch_label,
+            "Welch (for reference)",
             signed(r.welch.effect_size, DIGITS),
             ci(r.welch.effect_size_ci_lower, r.welch.effect_size_ci_upper),
             pvalue(r.welch.pvalue)
@@ -146,7 +145,7 @@ fn metric_block(out: &mut String, r: &MetricResult, a: &Analysis) {
                     signed(cu.welch.effect_size, DIGITS),
                     ci(cu.welch.effect_size_ci_lower, cu.welch.effect_size_ci_upper),
                     pvalue(cu.welch.pvalue),
-                    pct_short(liftlab_min_reduction())
+                    pct_short(crate::experiment::MIN_CUPED_REDUCTION)
                 );
             }
         }
@@ -253,10 +252,6 @@ fn test_lines(out: &mut String, r: &MetricResult, t: &PrimaryTest, prefix: &str,
         let verdict = if t.significant { "significant" } else { "not significant" };
         let _ = writeln!(out, "  {:<22}{name}: {why}; {verdict} at alpha {alpha}", "test used");
     }
-}
-
-fn liftlab_min_reduction() -> f64 {
-    crate::experiment::MIN_CUPED_REDUCTION
 }
 
 fn segment_table(out: &mut String, rows: &[MetricResult], alpha: f64) {

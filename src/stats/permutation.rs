@@ -262,57 +262,35 @@ impl Hasher for KeyHasher {
 }
 
 impl Pool {
+    /// The pool of two unit lists: units whose `(y, d)` appears at least
+    /// [`GROUP_MIN`] times in an arm form a group (groups in order of their
+    /// values), the others keep their order.
     fn new(control: &ArmData, treatment: &ArmData) -> Self {
         let arms = [control, treatment];
-        let (mut sy, mut sd) = (0.0, 0.0);
-        for arm in arms {
-            for i in 0..arm.len() {
-                sy += arm.y[i];
-                sd += arm.d(i);
-            }
-        }
-        let center = if sd != 0.0 { sy / sd } else { 0.0 };
-        type Key = (u64, u64, bool);
-        let mut counts: HashMap<Key, u64, BuildHasherDefault<KeyHasher>> = HashMap::default();
+        let mut counts: HashMap<(u64, u64), [u64; 2], BuildHasherDefault<KeyHasher>> = HashMap::default();
         for (a, arm) in arms.iter().enumerate() {
             for i in 0..arm.len() {
-                *counts.entry((arm.y[i].to_bits(), arm.d(i).to_bits(), a == 1)).or_insert(0) += 1;
+                counts.entry((arm.y[i].to_bits(), arm.d(i).to_bits())).or_default()[a] += 1;
             }
         }
-        let mut total = [Sums::default(); 2];
-        let mut dense_total = [Sums::default(); 2];
-        let mut dense = Vec::new();
-        for (a, arm) in arms.iter().enumerate() {
-            for i in 0..arm.len() {
-                let (y, d) = (arm.y[i], arm.d(i));
-                let y0 = y - center * d;
-                total[a].add(y0, d, 1.0);
-                if counts[&(y.to_bits(), d.to_bits(), a == 1)] < GROUP_MIN {
-                    dense.push(Unit { y0, d, treated: a == 1 });
-                    dense_total[a].add(y0, d, 1.0);
-                }
-            }
-        }
-        let mut keys: Vec<(Key, u64)> = counts.into_iter().filter(|(_, c)| *c >= GROUP_MIN).collect();
-        keys.sort_unstable_by_key(|k| k.0);
-        let groups = keys
-            .into_iter()
-            .map(|((y, d, treated), count)| {
-                let (y, d) = (f64::from_bits(y), f64::from_bits(d));
-                Group { count, y0: y - center * d, d, treated }
-            })
-            .collect();
-        Self {
-            groups,
-            dense_control: dense.iter().filter(|u| !u.treated).count(),
-            has_d: control.d.is_some() || treatment.d.is_some(),
-            dense,
-            dense_total,
-            n: (control.len() + treatment.len()) as u64,
-            n_control: control.len() as u64,
-            total,
-            center,
-        }
+        let grouped = |c: u64| if c >= GROUP_MIN { c } else { 0 };
+        let mut groups: Vec<((u64, u64), [u64; 2])> =
+            counts.iter().map(|(&k, &[c, t])| (k, [grouped(c), grouped(t)])).filter(|(_, [c, t])| c + t > 0).collect();
+        groups.sort_unstable_by_key(|g| g.0);
+        let listed = |a: usize| -> Vec<(f64, f64)> {
+            let arm = arms[a];
+            (0..arm.len())
+                .map(|i| (arm.y[i], arm.d(i)))
+                .filter(|(y, d)| grouped(counts[&(y.to_bits(), d.to_bits())][a]) == 0)
+                .collect()
+        };
+        let mut pool = Self::from_grouped(&GroupedArms {
+            groups: groups.into_iter().map(|((y, d), [c, t])| (f64::from_bits(y), f64::from_bits(d), c, t)).collect(),
+            control: listed(0),
+            treatment: listed(1),
+        });
+        pool.has_d = control.d.is_some() || treatment.d.is_some();
+        pool
     }
 
     fn from_grouped(arms: &GroupedArms) -> Self {
@@ -523,12 +501,12 @@ fn hypergeometric(rng: &mut LiftRng, pop: u64, group: u64, draws: u64) -> u64 {
 }
 
 /// The re-randomization distribution, evaluated for a hypothesised effect.
-struct Distribution_ {
+struct Rerandomizations {
     pool: Pool,
     draws: Vec<[Sums; 2]>,
 }
 
-impl Distribution_ {
+impl Rerandomizations {
     /// One-sided p-values `(upper, lower)` when originally treated values
     /// are mapped to `a·y0 + b·d` (Phipson & Smyth 2010: `(1 + #)/(B + 1)`).
     fn pvalues(&self, a: f64, b: f64) -> (f64, f64, f64) {
@@ -741,7 +719,7 @@ fn run(pool: Pool, config: &PermutationConfig) -> Result<PermutationResult> {
             |(scratch, swaps), b| pool.draw(&mut stream(config.seed, domain::PERMUTATION, b), scratch, swaps),
         )
         .collect();
-    let dist = Distribution_ { pool, draws };
+    let dist = Rerandomizations { pool, draws };
     let (statistic, p_up, p_down) = dist.pvalues(1.0, 0.0);
     if statistic.is_nan() {
         return Err(Error::Degenerate {
@@ -786,14 +764,14 @@ fn run(pool: Pool, config: &PermutationConfig) -> Result<PermutationResult> {
     let ((lo, hi), (rel_lo, rel_hi)) = rayon::join(
         || {
             rayon::join(
-                || Distribution_::boundary(|d| rejects_upper(dist.shift(d)), diff, -step),
-                || Distribution_::boundary(|d| rejects_lower(dist.shift(d)), diff, step),
+                || Rerandomizations::boundary(|d| rejects_upper(dist.shift(d)), diff, -step),
+                || Rerandomizations::boundary(|d| rejects_lower(dist.shift(d)), diff, step),
             )
         },
         || match log_lift {
             Some((u0, step)) => rayon::join(
-                || Distribution_::boundary(|u| rejects_upper(dist.scale(u)), u0, -step),
-                || Distribution_::boundary(|u| rejects_lower(dist.scale(u)), u0, step),
+                || Rerandomizations::boundary(|u| rejects_upper(dist.scale(u)), u0, -step),
+                || Rerandomizations::boundary(|u| rejects_lower(dist.scale(u)), u0, step),
             ),
             None => (None, None),
         },

@@ -47,18 +47,39 @@ pub fn ratio_skewness(y: &[f64], d: &[f64]) -> f64 {
 }
 
 fn skewness_of(n: usize, v: impl Fn(usize) -> f64) -> f64 {
-    if n == 0 {
+    weighted_skewness(|f| (0..n).for_each(|i| f(v(i), 1.0)))
+}
+
+/// Sample skewness `g₁` of values given with multiplicities: as
+/// [`skewness`] over the sample in which value `v` appears `w` times.
+///
+/// `each` calls its argument with every `(v, w)` pair (it is called twice:
+/// once for the mean, once for the central moments). Returns 0 for a
+/// constant sample and NaN for an empty one (total weight 0).
+///
+/// ```
+/// use liftlab::stats::skew::{skewness, weighted_skewness};
+/// let pairs = [(0.0, 3.0), (1.0, 1.0), (5.0, 1.0)];
+/// let g = weighted_skewness(|f| pairs.iter().for_each(|&(v, w)| f(v, w)));
+/// assert!((g - skewness(&[0.0, 0.0, 0.0, 1.0, 5.0])).abs() < 1e-12);
+/// ```
+pub fn weighted_skewness(each: impl Fn(&mut dyn FnMut(f64, f64))) -> f64 {
+    let (mut n, mut sum) = (0.0, 0.0);
+    each(&mut |v, w| {
+        n += w;
+        sum += w * v;
+    });
+    if !(n > 0.0) {
         return f64::NAN;
     }
-    let nf = n as f64;
-    let mean = (0..n).map(&v).sum::<f64>() / nf;
+    let mean = sum / n;
     let (mut m2, mut m3) = (0.0, 0.0);
-    for i in 0..n {
-        let e = v(i) - mean;
-        m2 += e * e;
-        m3 += e * e * e;
-    }
-    let (m2, m3) = (m2 / nf, m3 / nf);
+    each(&mut |v, w| {
+        let e = v - mean;
+        m2 += w * e * e;
+        m3 += w * e * e * e;
+    });
+    let (m2, m3) = (m2 / n, m3 / n);
     if m2 > 0.0 { m3 / m2.powf(1.5) } else { 0.0 }
 }
 

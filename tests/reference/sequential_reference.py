@@ -70,6 +70,8 @@ import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 from scipy import optimize, stats  # noqa: E402
 
+from make_reference import write_json  # noqa: E402  (same folder: atomic write + round-trip check)
+
 VERSIONS = {
     "python": platform.python_version(),
     "numpy": np.__version__,
@@ -252,14 +254,7 @@ def main():
                    "half_width": fl(cs_half_width(se, n, alpha, rho))})
     out["confidence_sequence"] = cs
 
-    tmp = OUT + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(out, fh, indent=1, allow_nan=False)
-        fh.write("\n")
-    os.replace(tmp, OUT)
-    with open(OUT) as fh:
-        assert json.load(fh) == out
-    print(f"wrote {os.path.relpath(OUT, REPO)}")
+    write_json(out, OUT)
     return 0
 
 
