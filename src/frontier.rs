@@ -79,7 +79,7 @@ impl Calibration {
         let visitors_per_day = profile.sessions_per_day() / profile.sessions_per_visitor();
         let days = 30;
         aa.annual_revenue_usd = profile.annual_revenue_usd * PILOT_VISITORS / (visitors_per_day * days as f64);
-        let cfg = SimConfig { days, holdout: 0.5, seed, salt: seed };
+        let cfg = SimConfig { days, holdout: 0.5, seed, salt: seed, ..SimConfig::default() };
         let (mut revenue, mut margin, mut sessions, mut pre) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         simulate(&aa, &cfg, Level::Unit, &|_, _| {}, |o| {
             for v in &o.visitors {
@@ -519,7 +519,13 @@ fn checks(
     for (i, &revenue) in config.check_revenues.iter().enumerate() {
         let lift = rel_mde(cal, 1, revenue, days as f64, h, false, config.alpha, config.power)?;
         let store = StoreProfile { annual_revenue_usd: revenue, ..profile.clone() };
-        let sim = SimConfig { days, holdout: h, seed: config.seed.wrapping_add(i as u64), salt: config.seed };
+        let sim = SimConfig {
+            days,
+            holdout: h,
+            seed: config.seed.wrapping_add(i as u64),
+            salt: config.seed,
+            ..SimConfig::default()
+        };
         let pc = PowerConfig { replicates: config.check_replicates, alpha: config.alpha, seed: config.seed };
         let done = i * config.check_replicates;
         let report = monte_carlo_power(&store, &sim, lift, &pc, &|k, n| progress(done + k, n))?;
@@ -565,7 +571,7 @@ fn power_curve(
     for (i, multiple) in CURVE_LIFTS.iter().enumerate() {
         let lift = multiple * mde;
         // Same seeds at every lift: common random numbers make the curve smooth.
-        let sim = SimConfig { days, holdout: h, seed: config.seed, salt: config.seed };
+        let sim = SimConfig { days, holdout: h, seed: config.seed, salt: config.seed, ..SimConfig::default() };
         let pc = PowerConfig { replicates: config.check_replicates, alpha: config.alpha, seed: config.seed };
         let done = i * config.check_replicates;
         let report = monte_carlo_power(profile, &sim, lift, &pc, &|k, n| progress(done + k, n))?;

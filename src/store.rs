@@ -22,15 +22,17 @@ pub const DAYS_PER_YEAR: f64 = 365.0;
 pub struct CohortProfile {
     /// Cohort name.
     pub name: String,
-    /// Share of visitors in the cohort (normalized over cohorts).
+    /// Share of a 30-day test's visitors in the cohort (normalized over cohorts).
     pub share: f64,
     /// Conversion per session relative to the store average (normalized so
     /// the store's session conversion rate holds).
     pub conversion_multiplier: f64,
     /// Order value relative to the store AOV (normalized likewise).
     pub aov_multiplier: f64,
-    /// Mean sessions per visitor over the test window (≥ 1); the count is
-    /// 1 + geometric, so a few visitors come back many times.
+    /// Mean sessions per visitor over a 30-day test (≥ 1). Visits follow the
+    /// NBD reach model of [`crate::sim::traffic`]: the count is zero-truncated
+    /// negative binomial, so a few visitors come back many times, and a
+    /// longer test has more sessions per visitor.
     pub sessions_per_visitor: f64,
     /// Mean orders per visitor in the year before the test (the CUPED
     /// covariate's source); 0 for first-time visitors, ≥ 1 otherwise.
@@ -116,6 +118,17 @@ pub struct StoreProfile {
     pub weekday_weights: [f64; 7],
     /// Day-to-day lognormal noise of traffic (coefficient of variation).
     pub daily_noise_cv: f64,
+    /// Shape `k` of the Gamma spread of visit rates across people (the NBD
+    /// reach model, [`crate::sim::traffic`]); smaller means a few heavy
+    /// visitors and more returning sessions. 0.5 by default (an assumption).
+    pub visit_rate_shape: f64,
+    /// Traffic growth per year, a fraction (0.2 = +20% a year; 0 = flat).
+    pub traffic_trend_per_year: f64,
+    /// Seasonal amplitude of traffic, a fraction in [0, 1): traffic is
+    /// `1 + A·cos(2π(day of year − peak)/365)` times the average.
+    pub seasonal_amplitude: f64,
+    /// Day of year of the seasonal peak (330 ≈ late November, the Q4 peak).
+    pub seasonal_peak_day: f64,
     /// Spread σ of each visitor's latent log-propensity to buy; it drives
     /// both pre-period and in-test orders, so it sets the CUPED correlation.
     pub propensity_sd: f64,
@@ -162,6 +175,10 @@ impl Default for StoreProfile {
             return_cost_usd: 10.0,
             weekday_weights: [1.0, 0.98, 0.97, 0.98, 1.0, 1.02, 1.05],
             daily_noise_cv: 0.10,
+            visit_rate_shape: 0.5,
+            traffic_trend_per_year: 0.0,
+            seasonal_amplitude: 0.0,
+            seasonal_peak_day: 330.0,
             propensity_sd: 1.0,
             platform_fee_usd_per_month: 0.0,
             cohorts: vec![
@@ -284,6 +301,20 @@ impl StoreProfile {
             check_positive("weekday_weights", w)?;
         }
         check_non_negative("daily_noise_cv", self.daily_noise_cv)?;
+        check_positive("visit_rate_shape", self.visit_rate_shape)?;
+        if !(self.traffic_trend_per_year > -1.0 && self.traffic_trend_per_year.is_finite()) {
+            return Err(Error::invalid(
+                "traffic_trend_per_year",
+                self.traffic_trend_per_year,
+                "a growth rate above -1",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.seasonal_amplitude) {
+            return Err(Error::invalid("seasonal_amplitude", self.seasonal_amplitude, "a fraction in [0, 1)"));
+        }
+        if !self.seasonal_peak_day.is_finite() {
+            return Err(Error::invalid("seasonal_peak_day", self.seasonal_peak_day, "a day of year"));
+        }
         check_non_negative("propensity_sd", self.propensity_sd)?;
         check_non_negative("platform_fee_usd_per_month", self.platform_fee_usd_per_month)?;
         if self.cohorts.is_empty() || self.surfaces.is_empty() {

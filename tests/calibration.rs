@@ -31,7 +31,7 @@ fn aa(store: &str, days: u32, holdout: f64, reps: u64, bootstrap: usize) -> Rate
     let per_rep: Vec<[u32; 5]> = (0..reps)
         .into_par_iter()
         .map(|r| {
-            let cfg = SimConfig { days, holdout, seed: 1000 + r, salt: r };
+            let cfg = SimConfig { days, holdout, seed: 1000 + r, salt: r, ..SimConfig::default() };
             let level = if bootstrap > 0 { Level::Unit } else { Level::Aggregate };
             let (mut yc, mut yt) = (Vec::new(), Vec::new());
             let result = simulate(&profile, &cfg, level, &|_, _| {}, |o| {
@@ -159,7 +159,7 @@ fn welch_power_is_what_the_plan_says_for_a_normal_metric() {
 fn power_matches_analytic(store: &str, days: u32, holdout: f64, lift: f64, reps: usize) {
     use liftlab::montecarlo::{PowerConfig, monte_carlo_power};
     let p = StoreProfile::preset(store).unwrap();
-    let sim = SimConfig { days, holdout, seed: 21, salt: 5 };
+    let sim = SimConfig { days, holdout, seed: 21, salt: 5, ..SimConfig::default() };
     let cfg = PowerConfig { replicates: reps, alpha: 0.05, seed: 21 };
     let r = monte_carlo_power(&p, &sim, lift, &cfg, &|_, _| {}).unwrap();
     for m in &r.metrics {
@@ -203,7 +203,7 @@ fn aa_calibration_heavy_tail() {
     let rejects: Vec<[u32; 2]> = (0..reps)
         .into_par_iter()
         .map(|r| {
-            let cfg = SimConfig { days: 14, holdout: 0.5, seed: 5000 + r, salt: r };
+            let cfg = SimConfig { days: 14, holdout: 0.5, seed: 5000 + r, salt: r, ..SimConfig::default() };
             let res = simulate(&profile, &cfg, Level::Aggregate, &|_, _| {}, |_| Ok(())).unwrap();
             let [c, t] = res.stats.revenue;
             let w = stats::welch(&c.estimate(), &t.estimate(), alpha).unwrap();

@@ -86,7 +86,7 @@ impl StoreArgs {
 
     /// The simulated test's settings for a seed and assignment salt.
     pub fn sim_config(&self, seed: u64, salt: u64) -> liftlab::sim::SimConfig {
-        liftlab::sim::SimConfig { days: self.days, holdout: self.holdout, seed, salt }
+        liftlab::sim::SimConfig { days: self.days, holdout: self.holdout, seed, salt, ..Default::default() }
     }
 }
 

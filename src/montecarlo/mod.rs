@@ -842,7 +842,7 @@ mod tests {
 
     fn run(lift: f64, k: usize) -> PowerReport {
         let p = StoreProfile::preset("20m").unwrap();
-        let sim = SimConfig { days: 7, holdout: 0.5, seed: 4, salt: 1 };
+        let sim = SimConfig { days: 7, holdout: 0.5, seed: 4, salt: 1, ..SimConfig::default() };
         monte_carlo_power(&p, &sim, lift, &PowerConfig { replicates: k, alpha: 0.05, seed: 4 }, &|_, _| {}).unwrap()
     }
 
@@ -868,7 +868,7 @@ mod tests {
     #[test]
     fn simulated_mde_brackets_the_power_target() {
         let p = StoreProfile::preset("20m").unwrap();
-        let sim = SimConfig { days: 7, holdout: 0.5, seed: 4, salt: 1 };
+        let sim = SimConfig { days: 7, holdout: 0.5, seed: 4, salt: 1, ..SimConfig::default() };
         let cfg = PowerConfig { replicates: 150, alpha: 0.05, seed: 4 };
         let (report, mde) =
             simulated_mde(&p, &sim, &cfg, &PowerMethods::normal_only(), 3, 0.8, 0.1, &|_, _| {}).unwrap();
@@ -887,7 +887,7 @@ mod tests {
         assert_eq!(on(1), on(3));
         // With the permutation rows (seeded from (seed, replicate, test)).
         let p = StoreProfile::preset("0.5m").unwrap();
-        let sim = SimConfig { days: 14, holdout: 0.1, seed: 4, salt: 1 };
+        let sim = SimConfig { days: 14, holdout: 0.1, seed: 4, salt: 1, ..SimConfig::default() };
         let cfg = PowerConfig { replicates: 12, alpha: 0.05, seed: 4 };
         let methods = PowerMethods { method: MethodChoice::Permutation, permutations: 40 };
         let permuted = |t| {
@@ -914,7 +914,7 @@ mod tests {
         // A small store, a 10% holdout: revenue per visitor is far too skewed
         // for the control arm's few thousand visitors (γ ≈ 10, 355·γ² ≈ 35,000).
         let p = StoreProfile::preset("0.5m").unwrap();
-        let sim = SimConfig { days: 14, holdout: 0.1, seed: 2, salt: 1 };
+        let sim = SimConfig { days: 14, holdout: 0.1, seed: 2, salt: 1, ..SimConfig::default() };
         let cfg = PowerConfig { replicates: 10, alpha: 0.05, seed: 2 };
         let auto = monte_carlo_power_with(&p, &sim, 0.1, &cfg, &PowerMethods::default(), &|_, _| {}).unwrap();
         assert_eq!(auto.default_tests.len(), 2);
@@ -932,7 +932,7 @@ mod tests {
     #[test]
     fn tallied_units_give_the_skewness_and_arms_of_the_unit_lists() {
         let p = StoreProfile::preset("0.5m").unwrap();
-        let cfg = SimConfig { days: 7, holdout: 0.2, seed: 3, salt: 1 };
+        let cfg = SimConfig { days: 7, holdout: 0.2, seed: 3, salt: 1, ..SimConfig::default() };
         let mut rows = Vec::new();
         simulate(&p, &cfg, Level::Unit, &|_, _| {}, |o| {
             rows.extend_from_slice(&o.visitors);

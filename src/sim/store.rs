@@ -39,13 +39,14 @@
 //! rows are exactly the per-visitor totals of the session-level rows.
 
 use rand::RngExt;
-use rand_distr::{Distribution, StandardNormal};
+use rand_distr::{Distribution, Poisson, StandardNormal};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::assign::{Arm, assign};
 use crate::error::{Error, Result, check_open_unit, check_positive};
 use crate::rng::{LiftRng, domain, stream};
+use crate::sim::traffic::{self, CohortAudience};
 use crate::stats::{self, Moments};
 use crate::store::StoreProfile;
 
@@ -66,11 +67,61 @@ pub struct SimConfig {
     pub seed: u64,
     /// Assignment salt (hash bucketing of visitor ids).
     pub salt: u64,
+    /// Day of year the test starts on (0 = 1 January), for the season.
+    pub start_day_of_year: u32,
+    /// Days at which the test is read (cumulative, ascending, each in
+    /// `1..=days`): [`SimResult::looks`] holds the per-arm statistics of the
+    /// visitors seen before each of these days, on their sessions so far.
+    pub looks: Vec<u32>,
+    /// Keep per-day, per-arm totals ([`SimResult::daily`]).
+    pub daily: bool,
+    /// Days `[from, to)` on which the treatment is live; outside them the
+    /// treatment arm gets the control experience (a module switched on or
+    /// off mid-test). `None`: live throughout. With a window the holdout
+    /// may be 0 (no control: before/after designs).
+    pub treatment_window: Option<(u32, u32)>,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        Self { days: 30, holdout: 0.10, seed: 1, salt: 1 }
+        Self {
+            days: 30,
+            holdout: 0.10,
+            seed: 1,
+            salt: 1,
+            start_day_of_year: 0,
+            looks: Vec::new(),
+            daily: false,
+            treatment_window: None,
+        }
+    }
+}
+
+/// One day's totals of one arm.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct DayTotals {
+    /// Sessions.
+    pub sessions: u64,
+    /// Visitors whose first session of the test was this day.
+    pub new_visitors: u64,
+    /// Orders.
+    pub orders: u64,
+    /// Gross order value, USD (before returns).
+    pub order_value: f64,
+    /// Revenue net of returns, USD.
+    pub revenue: f64,
+    /// Contribution margin, USD.
+    pub margin: f64,
+}
+
+impl DayTotals {
+    fn merge(&mut self, o: &DayTotals) {
+        self.sessions += o.sessions;
+        self.new_visitors += o.new_visitors;
+        self.orders += o.orders;
+        self.order_value += o.order_value;
+        self.revenue += o.revenue;
+        self.margin += o.margin;
     }
 }
 
@@ -283,12 +334,18 @@ struct ShardSums {
 impl ShardSums {
     #[inline]
     fn push(&mut self, row: &VisitorRow) {
-        let a = (row.arm == Arm::Treatment) as usize;
-        let sessions = row.sessions as f64;
-        self.revenue[a].push(row.revenue, row.pre_revenue);
-        self.margin[a].push(row.margin, sessions);
-        self.revenue_session[a].push(row.revenue, sessions);
-        self.orders[a].push(row.orders as f64, sessions);
+        let v = VisitorSoFar { sessions: row.sessions, orders: row.orders, revenue: row.revenue, margin: row.margin };
+        self.push_so_far(row.arm, &v, row.pre_revenue);
+    }
+
+    #[inline]
+    fn push_so_far(&mut self, arm: Arm, v: &VisitorSoFar, pre_revenue: f64) {
+        let a = (arm == Arm::Treatment) as usize;
+        let sessions = v.sessions as f64;
+        self.revenue[a].push(v.revenue, pre_revenue);
+        self.margin[a].push(v.margin, sessions);
+        self.revenue_session[a].push(v.revenue, sessions);
+        self.orders[a].push(v.orders as f64, sessions);
     }
 
     fn stats(&self) -> VisitorStats {
@@ -298,6 +355,25 @@ impl ShardSums {
             revenue_per_session: self.revenue_session.map(|s| s.moments()),
             orders_per_session: self.orders.map(|s| s.moments()),
         }
+    }
+}
+
+/// A visitor's totals over part of the test.
+#[derive(Debug, Clone, Copy, Default)]
+struct VisitorSoFar {
+    sessions: u32,
+    orders: u32,
+    revenue: f64,
+    margin: f64,
+}
+
+impl VisitorSoFar {
+    #[inline]
+    fn add(&mut self, o: &VisitorSoFar) {
+        self.sessions += o.sessions;
+        self.orders += o.orders;
+        self.revenue += o.revenue;
+        self.margin += o.margin;
     }
 }
 
@@ -311,18 +387,25 @@ pub struct ShardOutput {
     /// The shard's totals.
     pub truth: Truth,
     stats: ShardSums,
+    looks: Vec<ShardSums>,
+    daily: Vec<[DayTotals; 2]>,
 }
 
 /// The profile turned into sampling tables.
 struct Model {
     visitors: usize,
+    days: u32,
+    /// The test's exposure `W = Σ w_i`, days.
+    exposure: f64,
+    audiences: Vec<CohortAudience>,
+    looks: Vec<u32>,
+    daily: bool,
+    window: (u32, u32),
     holdout: f64,
     seed: u64,
     salt: u64,
     cohort_cum: Vec<f64>,
     cohort_conv: Vec<f64>,
-    cohort_geo_q: Vec<f64>,
-    cohort_geo: Vec<f64>,
     cohort_pre: Vec<f64>,
     cohort_price_mu: Vec<f64>,
     price_sigma: f64,
@@ -381,23 +464,6 @@ fn pick(cum: &[f64], u: f64) -> usize {
     below.min(cum.len() - 1)
 }
 
-/// `k − 1` for `k ~ Geometric(q)` on {1, 2, …}: failures before a success.
-///
-/// `q` is the success probability and `log_1mq = ln(1 − q)`. A uniform
-/// below `q` means no failure (the common case, no logarithm); otherwise,
-/// by memorylessness, one failure plus a fresh geometric from the rescaled
-/// uniform.
-#[inline]
-fn geometric_extra(rng: &mut LiftRng, q: f64, log_1mq: f64) -> u32 {
-    let u: f64 = rng.random();
-    if u < q || log_1mq == f64::NEG_INFINITY {
-        return 0;
-    }
-    let rest = 1.0 - (u - q) / (1.0 - q);
-    // Both logarithms are ≤ 0, so the quotient is ≥ 0 and truncation is floor.
-    1 + (rest.ln() / log_1mq).min(1e6) as u32
-}
-
 /// Poisson draw by inversion (means here are small).
 #[inline]
 fn poisson(rng: &mut LiftRng, lambda: f64) -> u32 {
@@ -428,13 +494,40 @@ fn lognormal(rng: &mut LiftRng, mu: f64, sigma: f64) -> f64 {
 impl Model {
     fn new(p: &StoreProfile, cfg: &SimConfig) -> Result<Self> {
         p.validate()?;
-        check_open_unit("--holdout", cfg.holdout)?;
+        if cfg.treatment_window.is_some() && cfg.holdout == 0.0 {
+            // A before/after design: everyone is in the treatment arm.
+        } else {
+            check_open_unit("--holdout", cfg.holdout)?;
+        }
         if cfg.days == 0 {
             return Err(Error::invalid("--days", 0, "at least 1 day"));
         }
         check_positive("sessions per day", p.sessions_per_day())?;
-        let sessions = p.sessions_per_day() * cfg.days as f64;
-        let visitors = (sessions / p.sessions_per_visitor()).round().max(1.0) as usize;
+        if let Some(&bad) = cfg.looks.iter().find(|&&t| t == 0 || t > cfg.days) {
+            return Err(Error::invalid("--looks", bad, &format!("read days within the test, 1..={}", cfg.days)));
+        }
+        if cfg.looks.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(Error::invalid("--looks", format!("{:?}", cfg.looks), "strictly increasing days"));
+        }
+        let window = cfg.treatment_window.unwrap_or((0, cfg.days));
+        if window.0 >= window.1 {
+            return Err(Error::invalid("treatment window", format!("{window:?}"), "days [from, to) with from < to"));
+        }
+
+        // Daily traffic, then the audience it reaches (module docs of `traffic`).
+        let mut days_rng = stream(cfg.seed, domain::DAYS, u64::MAX);
+        let weights = traffic::daily_weights(p, cfg.start_day_of_year, cfg.days, &mut days_rng);
+        let exposure: f64 = weights.iter().sum();
+        let audiences = traffic::audiences(p);
+        let reached: Vec<f64> = audiences.iter().map(|a| a.visitors(exposure)).collect();
+        let expected_visitors: f64 = reached.iter().sum();
+        let visitors = if expected_visitors > 0.0 {
+            Poisson::new(expected_visitors).map(|d| d.sample(&mut days_rng) as usize).unwrap_or(0).max(1)
+        } else {
+            1
+        };
+        let sessions = p.sessions_per_day() * exposure;
+        let in_window: f64 = weights[window.0.min(cfg.days) as usize..window.1.min(cfg.days) as usize].iter().sum();
 
         let share_total: f64 = p.cohorts.iter().map(|c| c.share).sum();
         let session_w: Vec<f64> = p.cohorts.iter().map(|c| c.share / share_total * c.sessions_per_visitor).collect();
@@ -466,35 +559,24 @@ impl Model {
         let kappa = t.cannibalization;
         let flag = lift.iter().map(|row| row.iter().map(|l| (kappa * l / (1.0 - kappa)).max(0.0)).collect()).collect();
 
-        let mut days_rng = stream(cfg.seed, domain::DAYS, u64::MAX);
-        let mean_w = p.weekday_weights.iter().sum::<f64>() / 7.0;
-        let s2 = (1.0 + p.daily_noise_cv * p.daily_noise_cv).ln();
-        let day_cum = cumulative((0..cfg.days).map(|d| {
-            let z: f64 = StandardNormal.sample(&mut days_rng);
-            p.weekday_weights[d as usize % 7] / mean_w * (s2.sqrt() * z - s2 / 2.0).exp()
-        }));
-        let treated_sessions = sessions * (1.0 - cfg.holdout);
-        let fee_total = p.platform_fee_usd_per_month * cfg.days as f64 / DAYS_PER_MONTH;
+        let day_cum = cumulative(weights.iter().copied());
+        let treated_sessions = sessions * (1.0 - cfg.holdout) * in_window / exposure;
+        let window_days = window.1.min(cfg.days) - window.0;
+        let fee_total = p.platform_fee_usd_per_month * window_days as f64 / DAYS_PER_MONTH;
 
         Ok(Self {
             visitors,
+            days: cfg.days,
+            exposure,
+            audiences,
+            looks: cfg.looks.clone(),
+            daily: cfg.daily,
+            window,
             holdout: cfg.holdout,
             seed: cfg.seed,
             salt: cfg.salt,
-            cohort_cum: cumulative(p.cohorts.iter().map(|c| c.share)),
+            cohort_cum: cumulative(reached.iter().copied()),
             cohort_conv: p.cohorts.iter().map(|c| c.conversion_multiplier / conv_norm).collect(),
-            cohort_geo_q: p.cohorts.iter().map(|c| 1.0 / c.sessions_per_visitor).collect(),
-            cohort_geo: p
-                .cohorts
-                .iter()
-                .map(|c| {
-                    if c.sessions_per_visitor <= 1.0 {
-                        f64::NEG_INFINITY
-                    } else {
-                        (1.0 - 1.0 / c.sessions_per_visitor).ln()
-                    }
-                })
-                .collect(),
             cohort_pre: p.cohorts.iter().map(|c| c.pre_period_orders).collect(),
             cohort_price_mu: aov_c.iter().map(|a| (a / upt).ln() - price_sigma * price_sigma / 2.0).collect(),
             price_sigma,
@@ -543,13 +625,25 @@ impl Model {
         let mut day_rng = stream(self.seed, domain::DAYS, k as u64);
         let start = k * SHARD_VISITORS;
         let end = (start + SHARD_VISITORS).min(self.visitors);
-        let mut out = ShardOutput { visitors: Vec::with_capacity(end - start), ..Default::default() };
+        let mut out = ShardOutput {
+            visitors: Vec::with_capacity(end - start),
+            looks: vec![ShardSums::default(); self.looks.len()],
+            daily: if self.daily { vec![Default::default(); self.days as usize] } else { Vec::new() },
+            ..Default::default()
+        };
+        // Days are drawn only when something needs them (from their own
+        // stream, so the other draws do not depend on it).
+        let with_days =
+            level == Level::Session || !self.looks.is_empty() || self.daily || self.window != (0, self.days);
+        let mut so_far = vec![VisitorSoFar::default(); self.looks.len()];
         let sd = self.propensity_sd;
         for id in start as u64..end as u64 {
             let c = pick(&self.cohort_cum, rng.random());
             let z: f64 = StandardNormal.sample(&mut rng);
             let m = (sd * z - sd * sd / 2.0).exp();
-            let sessions = 1 + geometric_extra(&mut rng, self.cohort_geo_q[c], self.cohort_geo[c]);
+            let sessions = self.audiences[c].sessions(&mut rng, self.exposure);
+            so_far.iter_mut().for_each(|v| *v = VisitorSoFar::default());
+            let mut first_day = u32::MAX;
             let mut pre_revenue = 0.0;
             if self.cohort_pre[c] > 0.0 {
                 let n_pre = 1 + poisson(&mut rng, (self.cohort_pre[c] - 1.0).max(0.0) * m) as usize;
@@ -584,14 +678,23 @@ impl Model {
                 out.truth.counterfactual.pre_revenue += pre_revenue;
             }
             for _ in 0..sessions {
+                let day = if with_days {
+                    let u: f64 = day_rng.random();
+                    self.day_cum.partition_point(|&c| c <= u).min(self.day_cum.len() - 1) as u32
+                } else {
+                    0
+                };
+                first_day = first_day.min(day);
+                // The treatment arm gets the treatment while it is live.
+                let live = treated && (self.window.0..self.window.1).contains(&day);
                 let s = pick(&self.surface_cum, rng.random());
                 let u: f64 = rng.random();
-                let p_arm = if treated { (p * (1.0 + self.lift[s][c])).min(1.0) } else { p };
+                let p_arm = if live { (p * (1.0 + self.lift[s][c])).min(1.0) } else { p };
                 let ordered = u < p_arm;
                 let baseline = u < p;
                 let mut session = SessionRow {
                     visitor_id: id,
-                    day: 0,
+                    day,
                     arm,
                     cohort: c as u8,
                     surface: s as u8,
@@ -599,13 +702,14 @@ impl Model {
                     order: ordered,
                     units: 0,
                     revenue: 0.0,
-                    margin: if treated { -self.fee_per_treated_session } else { 0.0 },
+                    margin: if live { -self.fee_per_treated_session } else { 0.0 },
                     returned: false,
                     influenced: false,
-                    incremental: treated && ordered && !baseline,
+                    incremental: live && ordered && !baseline,
                 };
+                let mut gross = 0.0;
                 if !ordered {
-                    let ctr = if treated { self.ctr_treatment[s] } else { self.ctr_control[s] };
+                    let ctr = if live { self.ctr_treatment[s] } else { self.ctr_control[s] };
                     session.rec_click = rng.random::<f64>() < ctr;
                 } else {
                     let units = 1 + poisson(&mut rng, self.extra_units);
@@ -613,14 +717,14 @@ impl Model {
                     for _ in 0..units {
                         value += lognormal(&mut rng, self.cohort_price_mu[c], self.price_sigma);
                     }
-                    session.rec_click = if !treated {
+                    session.rec_click = if !live {
                         rng.random::<f64>() < self.ctr_control[s]
                     } else if session.incremental {
                         true
                     } else {
                         rng.random::<f64>() < self.flag[s][c] * units as f64 / self.upt
                     };
-                    session.influenced = treated && session.rec_click;
+                    session.influenced = live && session.rec_click;
                     session.returned = rng.random::<f64>() < self.return_rate;
                     session.units = units;
                     let base_value = value;
@@ -631,18 +735,19 @@ impl Model {
                             value * (rate - self.fee_rate) - self.shipping
                         }
                     };
-                    let (value, rate) = if treated {
+                    let (value, rate) = if live {
                         (base_value * self.aov_factor, self.margin_rate_treated)
                     } else {
                         (base_value, self.margin_rate)
                     };
+                    gross = value;
                     session.revenue = if session.returned { 0.0 } else { value };
                     session.margin += margin_of(value, rate);
                     let totals = if treated { &mut out.truth.treatment } else { &mut out.truth.control };
                     totals.orders += 1;
                     totals.units += units as u64;
                     totals.order_value += value;
-                    if treated && baseline {
+                    if arm == Arm::Treatment && baseline {
                         let cf = &mut out.truth.counterfactual;
                         cf.orders += 1;
                         cf.units += units as u64;
@@ -664,16 +769,44 @@ impl Model {
                     row.influenced_orders += session.influenced as u32;
                     row.incremental_orders += session.incremental as u32;
                 }
-                if treated {
+                if live {
                     out.truth.platform_fee_usd += self.fee_per_treated_session;
                 }
                 row.rec_clicks += session.rec_click as u32;
                 row.revenue += session.revenue;
                 row.margin += session.margin;
+                let here = VisitorSoFar {
+                    sessions: 1,
+                    orders: session.order as u32,
+                    revenue: session.revenue,
+                    margin: session.margin,
+                };
+                // Into the first look at or after this day; cumulated below.
+                if let Some(v) = so_far.get_mut(self.looks.partition_point(|&t| t <= day)) {
+                    v.add(&here);
+                }
+                if self.daily {
+                    let d = &mut out.daily[day as usize][arm as usize];
+                    d.sessions += 1;
+                    d.orders += session.order as u64;
+                    d.revenue += session.revenue;
+                    d.margin += session.margin;
+                    if session.order {
+                        d.order_value += gross;
+                    }
+                }
                 if level == Level::Session {
-                    let u: f64 = day_rng.random();
-                    session.day = self.day_cum.partition_point(|&c| c <= u).min(self.day_cum.len() - 1) as u32;
                     out.sessions.push(session);
+                }
+            }
+            if self.daily {
+                out.daily[first_day as usize][arm as usize].new_visitors += 1;
+            }
+            let mut cumulative = VisitorSoFar::default();
+            for (look, v) in out.looks.iter_mut().zip(&so_far) {
+                cumulative.add(v);
+                if cumulative.sessions > 0 {
+                    look.push_so_far(arm, &cumulative, pre_revenue);
                 }
             }
             let totals = if treated { &mut out.truth.treatment } else { &mut out.truth.control };
@@ -717,6 +850,15 @@ pub fn simulate(
         for o in &outs {
             result.truth.merge(&o.truth);
             result.stats.merge(&o.stats.stats());
+            result.looks.resize(o.looks.len(), VisitorStats::default());
+            for (r, l) in result.looks.iter_mut().zip(&o.looks) {
+                r.merge(&l.stats());
+            }
+            result.daily.resize(o.daily.len(), Default::default());
+            for (r, d) in result.daily.iter_mut().zip(&o.daily) {
+                r[0].merge(&d[0]);
+                r[1].merge(&d[1]);
+            }
             sink(o)?;
         }
         progress(end, shards);
@@ -727,12 +869,17 @@ pub fn simulate(
 
 /// What [`simulate`] returns: the ground truth and the per-arm statistics
 /// an experiment would analyse.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SimResult {
     /// Totals, counterfactual and vendor view.
     pub truth: Truth,
     /// Per-arm sufficient statistics of per-visitor metrics.
     pub stats: VisitorStats,
+    /// At each of [`SimConfig::looks`]: the per-arm statistics of the
+    /// visitors seen before that day, on their sessions before that day.
+    pub looks: Vec<VisitorStats>,
+    /// Per day (with [`SimConfig::daily`]): `[control, treatment]` totals.
+    pub daily: Vec<[DayTotals; 2]>,
 }
 
 /// Headline figures of one arm.
@@ -1021,11 +1168,55 @@ mod tests {
     }
 
     #[test]
+    fn looks_and_days_add_up_and_a_window_switches_the_treatment() {
+        let mut p = StoreProfile::preset("5m").unwrap();
+        p.treatment.conversion_lift = 0.5;
+        let cfg = SimConfig { days: 21, holdout: 0.5, looks: vec![7, 14, 21], daily: true, ..SimConfig::default() };
+        let (r, visitors, _) = run(&p, &cfg, Level::Unit);
+        // The last look is the whole test; looks grow.
+        // (summed in another order: equal to rounding)
+        let close = |a: &Moments, b: &Moments| {
+            a.n() == b.n() && (a.mean() - b.mean()).abs() < 1e-12 && (a.var() / b.var() - 1.0).abs() < 1e-12
+        };
+        for a in 0..2 {
+            assert!(close(&r.looks[2].revenue[a], &r.stats.revenue[a]));
+            assert!(close(&r.looks[2].margin_per_session[a], &r.stats.margin_per_session[a]));
+        }
+        let n = |s: &VisitorStats| s.revenue[0].n() + s.revenue[1].n();
+        assert!(n(&r.looks[0]) < n(&r.looks[1]) && n(&r.looks[1]) < n(&r.looks[2]));
+        assert_eq!(n(&r.looks[2]), visitors.len() as u64);
+        let day_sessions: u64 = r.daily.iter().map(|d| d[0].sessions + d[1].sessions).sum();
+        let new: u64 = r.daily.iter().map(|d| d[0].new_visitors + d[1].new_visitors).sum();
+        assert_eq!(day_sessions, r.truth.control.sessions + r.truth.treatment.sessions);
+        assert_eq!(new, visitors.len() as u64);
+        let revenue: f64 = r.daily.iter().map(|d| d[1].revenue).sum();
+        assert!((revenue - r.truth.treatment.revenue).abs() < 1e-6 * revenue);
+        // Same draws with the module live only in week 2: weeks 1 and 3 of
+        // the treatment arm convert like control.
+        let on = SimConfig { treatment_window: Some((7, 14)), ..cfg.clone() };
+        let (w, ..) = run(&p, &on, Level::Aggregate);
+        let conv = |d: &[[DayTotals; 2]], arm: usize, days: std::ops::Range<usize>| {
+            let (o, s) = d[days].iter().fold((0, 0), |(o, s), x| (o + x[arm].orders, s + x[arm].sessions));
+            o as f64 / s as f64
+        };
+        let (off, live) =
+            (conv(&w.daily, 1, 0..7) / conv(&w.daily, 0, 0..7), conv(&w.daily, 1, 7..14) / conv(&w.daily, 0, 7..14));
+        assert!(live > 1.3 && (off - 1.0).abs() < 0.1, "{off} {live}");
+        // No control: a before/after design is allowed only with a window.
+        let all = SimConfig { holdout: 0.0, treatment_window: Some((0, 7)), ..cfg };
+        let (b, ..) = run(&p, &all, Level::Aggregate);
+        assert_eq!(b.truth.control.visitors, 0);
+    }
+
+    #[test]
     fn bad_settings_are_rejected() {
         let p = StoreProfile::default();
         let sim = |cfg: SimConfig| simulate(&p, &cfg, Level::Aggregate, &|_, _| {}, |_| Ok(()));
         assert!(sim(SimConfig { holdout: 0.0, ..SimConfig::default() }).is_err());
         assert!(sim(SimConfig { days: 0, ..SimConfig::default() }).is_err());
+        assert!(sim(SimConfig { looks: vec![7, 40], ..SimConfig::default() }).is_err());
+        assert!(sim(SimConfig { looks: vec![14, 7], ..SimConfig::default() }).is_err());
+        assert!(sim(SimConfig { treatment_window: Some((9, 3)), ..SimConfig::default() }).is_err());
         let mut q = StoreProfile::default();
         q.treatment.cannibalization = 1.0;
         assert!(simulate(&q, &SimConfig::default(), Level::Aggregate, &|_, _| {}, |_| Ok(())).is_err());
