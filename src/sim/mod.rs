@@ -9,4 +9,4 @@
 pub mod store;
 pub mod traffic;
 
-pub use store::{Level, SimConfig, SimResult, SimSummary, Truth, simulate, summarize};
+pub use store::{DayTotals, Level, PooledStats, SimConfig, SimResult, SimSummary, Truth, VisitorStats, simulate, summarize};

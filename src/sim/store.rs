@@ -310,17 +310,61 @@ pub struct VisitorStats {
     pub revenue_per_session: [Moments; 2],
     /// Orders (`y`) over sessions (`x`): conversion per session.
     pub orders_per_session: [Moments; 2],
+    /// Contribution margin (`y`) with pre-period revenue (`x`): with
+    /// `sessions_pre`, the cross-moments CUPED needs for a ratio metric.
+    pub margin_pre: [Moments; 2],
+    /// Sessions (`y`) with pre-period revenue (`x`).
+    pub sessions_pre: [Moments; 2],
+    /// Orders (`y`) with pre-period revenue (`x`).
+    pub orders_pre: [Moments; 2],
 }
 
 impl VisitorStats {
+    /// Both arms pooled (an A/A pilot's statistics).
+    pub fn pooled(&self) -> PooledStats {
+        let pool = |m: &[Moments; 2]| {
+            let mut p = m[0];
+            p.merge(&m[1]);
+            p
+        };
+        PooledStats {
+            revenue: pool(&self.revenue),
+            margin_per_session: pool(&self.margin_per_session),
+            orders_per_session: pool(&self.orders_per_session),
+            margin_pre: pool(&self.margin_pre),
+            sessions_pre: pool(&self.sessions_pre),
+            orders_pre: pool(&self.orders_pre),
+        }
+    }
+
     fn merge(&mut self, o: &VisitorStats) {
         for a in 0..2 {
             self.revenue[a].merge(&o.revenue[a]);
             self.margin_per_session[a].merge(&o.margin_per_session[a]);
             self.revenue_per_session[a].merge(&o.revenue_per_session[a]);
             self.orders_per_session[a].merge(&o.orders_per_session[a]);
+            self.margin_pre[a].merge(&o.margin_pre[a]);
+            self.sessions_pre[a].merge(&o.sessions_pre[a]);
+            self.orders_pre[a].merge(&o.orders_pre[a]);
         }
     }
+}
+
+/// [`VisitorStats`] with the arms pooled.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PooledStats {
+    /// Revenue per visitor with pre-period revenue.
+    pub revenue: Moments,
+    /// Margin (`y`) over sessions (`x`).
+    pub margin_per_session: Moments,
+    /// Orders (`y`) over sessions (`x`).
+    pub orders_per_session: Moments,
+    /// Margin with pre-period revenue.
+    pub margin_pre: Moments,
+    /// Sessions with pre-period revenue.
+    pub sessions_pre: Moments,
+    /// Orders with pre-period revenue.
+    pub orders_pre: Moments,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -329,6 +373,9 @@ struct ShardSums {
     margin: [Sums; 2],
     revenue_session: [Sums; 2],
     orders: [Sums; 2],
+    margin_pre: [Sums; 2],
+    sessions_pre: [Sums; 2],
+    orders_pre: [Sums; 2],
 }
 
 impl ShardSums {
@@ -346,6 +393,9 @@ impl ShardSums {
         self.margin[a].push(v.margin, sessions);
         self.revenue_session[a].push(v.revenue, sessions);
         self.orders[a].push(v.orders as f64, sessions);
+        self.margin_pre[a].push(v.margin, pre_revenue);
+        self.sessions_pre[a].push(sessions, pre_revenue);
+        self.orders_pre[a].push(v.orders as f64, pre_revenue);
     }
 
     fn stats(&self) -> VisitorStats {
@@ -354,6 +404,9 @@ impl ShardSums {
             margin_per_session: self.margin.map(|s| s.moments()),
             revenue_per_session: self.revenue_session.map(|s| s.moments()),
             orders_per_session: self.orders.map(|s| s.moments()),
+            margin_pre: self.margin_pre.map(|s| s.moments()),
+            sessions_pre: self.sessions_pre.map(|s| s.moments()),
+            orders_pre: self.orders_pre.map(|s| s.moments()),
         }
     }
 }

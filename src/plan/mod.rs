@@ -1,6 +1,8 @@
 //! Planning a holdout: MDE per duration, days to detect a target lift, and a
 //! verdict in plain words.
 
+pub mod pilot;
+
 use serde::Serialize;
 
 use crate::error::{Error, Result, check_non_negative, check_open_unit, check_positive};
