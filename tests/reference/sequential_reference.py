@@ -26,6 +26,26 @@ liftlab), so the Rust tests check liftlab against independent code:
 * ``published`` gsDesign / rpact documentation values for K = 4 equally
                 spaced looks, OBF-type, two-sided alpha = 0.05:
                 4.333, 2.963, 2.359, 2.014 (tolerance 1e-3).
+* ``crossing``  Power of given boundaries under a drift theta (the score
+                S(t) = Z(t) sqrt(t) is Brownian motion with drift theta, so
+                Z_k ~ N(theta sqrt(t_k), 1)): the upper and lower
+                first-crossing probability at each look, from the same
+                Gauss-Legendre recursion with the drift added, checked for
+                K <= 4 against 1 - multivariate_normal.cdf(|Z_k| < c_k)
+                with mean theta sqrt(t).
+* ``designs``   For OBF- and Pocock-type spending, K = 1..12 equally spaced
+                looks, alpha = 0.05, power 0.8 and 0.9: the drift theta_gs
+                whose upper-crossing probability is the power (brentq), the
+                fixed-sample theta_fixed = z_{1-a/2} + z_power, the
+                inflation factor R = (theta_gs / theta_fixed)^2 and the
+                expected sample size E[N]/n_fixed = R sum_k t_k P(stop at k)
+                under H0 and H1 (last look takes the rest).
+* ``published_inflation``  Jennison & Turnbull (2000) Table 2.3 (Pocock)
+                and Table 2.4 (O'Brien-Fleming) R for the *classical*
+                (constant-nominal / C sqrt(K/k)) two-sided tests at
+                alpha = 0.05, reproduced here from the classical boundaries
+                (constant found so that P_0(reject) = alpha) to the
+                table's 3 decimals.
 * ``confidence_sequence``  Half-widths of the asymptotic confidence sequence
                 of Waudby-Smith et al. (2021), eq. 9 as used by GrowthBook
                 (packages/stats/gbstats/frequentist/tests.py), transcribed
@@ -48,7 +68,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 VENV = os.path.join(HERE, ".venv")
 VENV_PY = os.path.join(VENV, "bin", "python")
-PINS = ["numpy==2.4.6", "scipy==1.17.1"]
+# make_reference (imported for write_json) needs statsmodels too: the same pins as run.sh.
+PINS = ["numpy==2.4.6", "scipy==1.17.1", "statsmodels==0.15.0"]
 OUT = os.path.join(REPO, "tests", "data", "sequential_reference.json")
 
 
@@ -182,6 +203,100 @@ def mc_crossing(info, c, paths=2_000_000, seed=20260102, chunk=250_000):
     return [fl(x) for x in cum], [fl(x) for x in se]
 
 
+# ------------------------------------------ power under a drift (Z scale, GL)
+def window(c, mean):
+    """Continuation region (-c, c) cut to 12 SD around the mean of Z."""
+    return max(-c, mean - 12.0), min(c, mean + 12.0)
+
+
+def crossing(info, c, theta, nodes=GL_NODES):
+    """Upper and lower first-crossing probabilities at each look."""
+    info = np.asarray(info, dtype=float)
+    mean = theta * np.sqrt(info)
+    up = [norm.sf(c[0] - mean[0])]
+    lo = [norm.cdf(-c[0] - mean[0])]
+    if len(info) > 1:
+        a, b = window(c[0], mean[0])
+        z, w = gl(a, b, nodes)
+        dens = norm.pdf(z - mean[0])
+    for k in range(1, len(info)):
+        r = math.sqrt(info[k - 1] / info[k])
+        s = math.sqrt(1.0 - r * r)
+        cond = r * z + theta * (info[k] - info[k - 1]) / math.sqrt(info[k])  # E[Z_k | Z_{k-1} = z]
+        mass = w * dens
+        up.append(np.sum(mass * norm.sf((c[k] - cond) / s)))
+        lo.append(np.sum(mass * norm.cdf((-c[k] - cond) / s)))
+        if k + 1 < len(info):
+            a, b = window(c[k], mean[k])
+            z_new, w_new = gl(a, b, nodes)
+            dens = (norm.pdf((z_new[:, None] - cond[None, :]) / s) / s) @ mass
+            z, w = z_new, w_new
+    return [fl(x) for x in up], [fl(x) for x in lo]
+
+
+def mvn_power(info, c, theta):
+    """1 - P(|Z_k| < c_k for all k) with Z ~ N(theta sqrt(t), Cov)."""
+    info = np.asarray(info, dtype=float)
+    cov = np.sqrt(np.minimum.outer(info, info) / np.maximum.outer(info, info))
+    mvn = stats.multivariate_normal(mean=theta * np.sqrt(info), cov=cov, allow_singular=False,
+                                    maxpts=2_000_000 * len(info), abseps=1e-10, releps=0.0,
+                                    seed=np.random.default_rng(20260103))
+    hi = np.asarray(c)
+    return fl(1.0 - mvn.cdf(hi, lower_limit=-hi))
+
+
+def drift_for_power(info, c, power):
+    """theta with sum of upper crossings = power (gsDesign / rpact convention)."""
+    return fl(optimize.brentq(lambda th: sum(crossing(info, c, th)[0]) - power, 0.0, 20.0,
+                              xtol=1e-13, rtol=1e-15, maxiter=500))
+
+
+def expected_info(info, c, theta):
+    up, lo = crossing(info, c, theta)
+    stop = [u + d for u, d in zip(up, lo)]
+    stop[-1] = 1.0 - sum(stop[:-1])
+    return fl(sum(t * p for t, p in zip(info, stop)))
+
+
+def design(info, alpha, power, kind):
+    c = boundaries(info, alpha, kind)
+    theta = drift_for_power(info, c, power)
+    theta_fixed = fl(norm.isf(alpha / 2.0) + norm.isf(1.0 - power))
+    r = fl((theta / theta_fixed) ** 2)
+    up, _ = crossing(info, c, theta)
+    return {"k": len(info), "info": [fl(t) for t in info], "alpha": alpha, "power": power,
+            "spending": kind, "bounds": c,
+            "nominal_pvalues": [fl(2.0 * norm.sf(x)) for x in c],
+            "cumulative_alpha": [fl(cumulative(kind, t, alpha)) for t in info],
+            "cumulative_power": [fl(x) for x in np.cumsum(up)],
+            "drift": theta, "drift_fixed": theta_fixed, "inflation_factor": r,
+            "expected_sample_size_h0": fl(r * expected_info(info, c, 0.0)),
+            "expected_sample_size_h1": fl(r * expected_info(info, c, theta))}
+
+
+def classical_bounds(k_max, alpha, kind):
+    """Pocock (constant c) or O'Brien-Fleming (C sqrt(K/k)) with P_0(reject) = alpha."""
+    info = [k / k_max for k in range(1, k_max + 1)]
+    shape = [1.0] * k_max if kind == "pocock" else [math.sqrt(k_max / k) for k in range(1, k_max + 1)]
+
+    def size(cc):
+        up, lo = crossing(info, [cc * s for s in shape], 0.0)
+        return sum(up) + sum(lo) - alpha
+
+    cc = optimize.brentq(size, 1.0, 10.0, xtol=1e-13, rtol=1e-15, maxiter=500)
+    return info, [fl(cc * s) for s in shape]
+
+
+# Jennison & Turnbull (2000), Table 2.3 (Pocock, R_P) and Table 2.4
+# (O'Brien-Fleming, R_B): two-sided alpha = 0.05, K = 2..5, 1 - beta = 0.8, 0.9.
+JT_TABLES = {
+    "pocock": {0.8: {2: 1.110, 3: 1.166, 4: 1.202, 5: 1.229},
+               0.9: {2: 1.100, 3: 1.151, 4: 1.183, 5: 1.207}},
+    "obrien_fleming": {0.8: {2: 1.008, 3: 1.017, 4: 1.024, 5: 1.028},
+                       0.9: {2: 1.007, 3: 1.016, 4: 1.022, 5: 1.026}},
+}
+
+
 # ------------------------------------------------------ confidence sequence
 def cs_half_width(se, n, alpha, rho):
     s2 = se ** 2 * n
@@ -244,6 +359,54 @@ def main():
     ours = cases[0]["bounds"]
     assert all(abs(a - b) < 1e-3 for a, b in zip(ours, published["bounds"])), ours
     out["published"] = published
+
+    cross = []
+    for case in cases:
+        if case["name"] == "k12_weekly_pocock":
+            continue
+        for theta in (0.0, 1.0, 2.5, 3.0, -2.0):
+            up, lo = crossing(case["info"], case["bounds"], theta)
+            fine_up, fine_lo = crossing(case["info"], case["bounds"], theta, nodes=900)
+            entry = {"name": case["name"], "info": case["info"], "bounds": case["bounds"], "drift": theta,
+                     "upper": up, "lower": lo, "power": fl(sum(up) + sum(lo)),
+                     "quadrature_change": fl(max(abs(a - b) for a, b in zip(up + lo, fine_up + fine_lo)))}
+            assert entry["quadrature_change"] < 1e-9, entry
+            if len(case["info"]) <= 4:
+                entry["mvn_power"] = mvn_power(case["info"], case["bounds"], theta)
+                entry["mvn_abs_diff"] = fl(abs(entry["mvn_power"] - entry["power"]))
+                assert entry["mvn_abs_diff"] < 1e-6, entry
+            cross.append(entry)
+    out["crossing"] = cross
+
+    designs = []
+    for kind in ("obrien_fleming", "pocock"):
+        for power in (0.8, 0.9):
+            for k_max in range(1, 13):
+                d = design([k / k_max for k in range(1, k_max + 1)], 0.05, power, kind)
+                designs.append(d)
+                print(kind, power, k_max, round(d["inflation_factor"], 6), file=sys.stderr)
+    d = design([0.2, 0.45, 1.0], 0.05, 0.9, "obrien_fleming")
+    designs.append(d)
+    out["designs"] = designs
+
+    table = []
+    for kind, by_power in JT_TABLES.items():
+        for power, by_k in by_power.items():
+            for k_max, published in by_k.items():
+                info, c = classical_bounds(k_max, 0.05, kind)
+                theta = drift_for_power(info, c, power)
+                theta_fixed = norm.isf(0.025) + norm.isf(1.0 - power)
+                r = fl((theta / theta_fixed) ** 2)
+                assert abs(r - published) <= 5e-4 + 1e-9, (kind, power, k_max, r, published)
+                table.append({"boundary": kind, "k": k_max, "alpha": 0.05, "power": power,
+                              "classical_bounds": c, "inflation_factor": r, "published": published})
+    out["published_inflation"] = {
+        "source": "Jennison & Turnbull (2000), Group Sequential Methods with Applications to Clinical "
+                  "Trials, Table 2.3 (Pocock R_P) and Table 2.4 (O'Brien-Fleming R_B); classical "
+                  "boundaries, two-sided alpha = 0.05, printed to 3 decimals",
+        "tolerance": 5e-4,
+        "cases": table,
+    }
 
     cs = []
     for se, n, alpha, n_star in [(0.1, 1000.0, 0.05, 1000.0), (0.02, 25_000.0, 0.05, 5000.0),
