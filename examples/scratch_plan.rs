@@ -9,7 +9,11 @@ fn main() {
         for m in [PlanMetric::MarginPerSession, PlanMetric::RevenuePerVisitor] {
             let mde = pilot.rel_mde(m, p.annual_revenue_usd, 30.0, 0.1, false, 0.05, 0.8).unwrap();
             let d3 = pilot.days_to_detect(m, p.annual_revenue_usd, 0.1, false, 0.03, 0.05, 0.8, 1.0).unwrap();
-            println!("{s} {:?} mde30={mde:.4} days3%={d3:?} U30={:.0} pilot {el:?}", m, pilot.visitors(p.annual_revenue_usd, 30.0));
+            println!(
+                "{s} {:?} mde30={mde:.4} days3%={d3:?} U30={:.0} pilot {el:?}",
+                m,
+                pilot.visitors(p.annual_revenue_usd, 30.0)
+            );
         }
     }
 }

@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result, check_open_unit, check_positive};
 use crate::montecarlo::{PowerConfig, monte_carlo_power};
+use crate::plan::pilot::{Pilot, PlanMetric};
 use crate::report::format::{days as fmt_days, pct_short, usd_short};
-use crate::sim::{Level, SimConfig, simulate};
-use crate::stats::{self, Moments};
+use crate::sim::SimConfig;
 use crate::store::StoreProfile;
 
 /// Plausible true lift of personalization done right (DESIGN.md): 1–3%.
@@ -30,93 +30,9 @@ pub const PILOT_VISITORS: f64 = 400_000.0;
 /// The metrics of the frontier.
 pub const FRONTIER_METRICS: [&str; 2] = ["margin per session", "revenue per visitor"];
 
-/// Per-visitor moments of one metric, measured on the pilot.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct MetricMoments {
-    /// Mean of the metric (USD per session or per visitor).
-    pub mean: f64,
-    /// Per-visitor standard deviation; for the ratio metric the sd of the
-    /// linearized unit values `(y_i − R·x_i)/x̄`, so that `sd/√n` is the
-    /// delta-method standard error (Deng, Knoblich & Lu 2018).
-    pub sd: f64,
-    /// Squared correlation with the pre-period revenue: the CUPED variance
-    /// reduction (Deng, Xu, Kohavi & Walker 2013).
-    pub cuped_r2: f64,
-}
-
-/// What a store profile implies per visitor, measured on a pilot simulation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Calibration {
-    /// Visitors in the pilot.
-    pub pilot_visitors: u64,
-    /// Visitors per day per dollar of annual revenue.
-    pub visitors_per_day_per_usd: f64,
-    /// Contribution margin per session (ratio metric, visitor as unit).
-    pub margin_per_session: MetricMoments,
-    /// Revenue per visitor.
-    pub revenue_per_visitor: MetricMoments,
-}
-
-impl Calibration {
-    /// Simulates a pilot of about [`PILOT_VISITORS`] visitors of `profile`
-    /// with no treatment effect (both arms pooled) and measures the metrics'
-    /// per-visitor moments and CUPED variance reductions.
-    ///
-    /// # Formula
-    /// Revenue per visitor: `μ = ȳ`, `σ = s_y`, `ρ² = corr(y, pre)²`.
-    /// Margin per session `R = Σm/Σs`: `l_i = (m_i − R·s_i)/s̄`, `σ = s_l`,
-    /// `ρ² = corr(l, pre)²` (CUPED on the linearized ratio).
-    ///
-    /// # Errors
-    /// As [`simulate`]; [`Error::Degenerate`] if the pilot has no variance.
-    pub fn measure(profile: &StoreProfile, seed: u64) -> Result<Self> {
-        profile.validate()?;
-        let mut aa = profile.clone();
-        aa.treatment.conversion_lift = 0.0;
-        aa.treatment.aov_lift = 0.0;
-        aa.treatment.margin_mix_lift = 0.0;
-        aa.platform_fee_usd_per_month = 0.0;
-        let visitors_per_day = profile.sessions_per_day() / profile.sessions_per_visitor();
-        let days = 30;
-        aa.annual_revenue_usd = profile.annual_revenue_usd * PILOT_VISITORS / (visitors_per_day * days as f64);
-        let cfg = SimConfig { days, holdout: 0.5, seed, salt: seed, ..SimConfig::default() };
-        let (mut revenue, mut margin, mut sessions, mut pre) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        simulate(&aa, &cfg, Level::Unit, &|_, _| {}, |o| {
-            for v in &o.visitors {
-                revenue.push(v.revenue);
-                margin.push(v.margin);
-                sessions.push(v.sessions as f64);
-                pre.push(v.pre_revenue);
-            }
-            Ok(())
-        })?;
-        let rpv = Moments::from_slices(&revenue, Some(&pre));
-        let ratio = margin.iter().sum::<f64>() / sessions.iter().sum::<f64>();
-        let mean_sessions = sessions.iter().sum::<f64>() / sessions.len() as f64;
-        let linearized: Vec<f64> = margin.iter().zip(&sessions).map(|(m, s)| (m - ratio * s) / mean_sessions).collect();
-        let lin = Moments::from_slices(&linearized, Some(&pre));
-        let degenerate = |what: &str| Error::Degenerate {
-            metric: what.into(),
-            message: "the pilot simulation has no variance; check the store profile".into(),
-        };
-        if !(rpv.var() > 0.0) || !(rpv.mean() > 0.0) {
-            return Err(degenerate("revenue per visitor"));
-        }
-        if !(lin.var() > 0.0) || !(ratio > 0.0) {
-            return Err(degenerate("margin per session"));
-        }
-        let r2 = |m: &Moments| m.corr_xy().powi(2);
-        Ok(Self {
-            pilot_visitors: revenue.len() as u64,
-            visitors_per_day_per_usd: visitors_per_day / profile.annual_revenue_usd,
-            margin_per_session: MetricMoments { mean: ratio, sd: lin.var().sqrt(), cuped_r2: r2(&lin) },
-            revenue_per_visitor: MetricMoments { mean: rpv.mean(), sd: rpv.var().sqrt(), cuped_r2: r2(&rpv) },
-        })
-    }
-
-    fn metric(&self, m: usize) -> &MetricMoments {
-        if m == 0 { &self.margin_per_session } else { &self.revenue_per_visitor }
-    }
+/// The [`PlanMetric`] of index `m` into [`FRONTIER_METRICS`].
+fn plan_metric(m: usize) -> PlanMetric {
+    if m == 0 { PlanMetric::MarginPerSession } else { PlanMetric::RevenuePerVisitor }
 }
 
 /// What to tabulate.
@@ -275,7 +191,7 @@ pub struct Frontier {
     /// Settings.
     pub config: FrontierConfig,
     /// Per-visitor moments from the pilot.
-    pub calibration: Calibration,
+    pub pilot: Pilot,
     /// One row per revenue, duration and holdout.
     pub rows: Vec<FrontierRow>,
     /// Simulated checks.
@@ -293,17 +209,15 @@ pub struct Frontier {
     pub summary: String,
 }
 
-/// Relative MDE of metric `m` for a store of `revenue`, `days` and
-/// `holdout`: `k(α, power) · σ·√(1 − ρ²) / μ · √(1/n_c + 1/n_t)` with
-/// `ρ² = 0` without CUPED, `n_c = h·N`, `n_t = (1 − h)·N` visitors.
-///
-/// `m` indexes [`FRONTIER_METRICS`].
+/// Relative MDE of metric `m` (an index into [`FRONTIER_METRICS`]) for a
+/// store of `revenue`, `days` and `holdout`: [`Pilot::rel_mde`], the
+/// computation of `liftlab plan --store`.
 ///
 /// # Errors
-/// As [`stats::mde`].
+/// As [`Pilot::rel_mde`].
 #[allow(clippy::too_many_arguments)]
 pub fn rel_mde(
-    cal: &Calibration,
+    pilot: &Pilot,
     m: usize,
     revenue: f64,
     days: f64,
@@ -312,25 +226,14 @@ pub fn rel_mde(
     alpha: f64,
     power: f64,
 ) -> Result<f64> {
-    let (rel_sd, n_control, n_treatment) = design(cal, m, revenue, days, holdout, cuped);
-    stats::mde(rel_sd, n_control, n_treatment, alpha, power)
-}
-
-/// The per-visitor relative sd `σ·√(1 − ρ²)/μ` of metric `m` (ρ² = 0
-/// without CUPED) and the visitors per arm of a design.
-fn design(cal: &Calibration, m: usize, revenue: f64, days: f64, holdout: f64, cuped: bool) -> (f64, f64, f64) {
-    let mm = cal.metric(m);
-    let n = cal.visitors_per_day_per_usd * revenue * days;
-    let r2 = if cuped { mm.cuped_r2 } else { 0.0 };
-    (mm.sd * (1.0 - r2).sqrt() / mm.mean, holdout * n, (1.0 - holdout) * n)
+    pilot.rel_mde(plan_metric(m), revenue, days, holdout, cuped, alpha, power)
 }
 
 /// Analytic power to detect a relative lift `lift` in metric `m` (an index
-/// into [`FRONTIER_METRICS`]):
-/// `Φ(k − z) + Φ(−k − z)`, `k = |lift| / SE_rel` (see [`stats::power_at`]).
+/// into [`FRONTIER_METRICS`]): [`Pilot::power`].
 #[allow(clippy::too_many_arguments)]
 pub fn analytic_power(
-    cal: &Calibration,
+    pilot: &Pilot,
     m: usize,
     revenue: f64,
     days: f64,
@@ -339,8 +242,7 @@ pub fn analytic_power(
     lift: f64,
     alpha: f64,
 ) -> f64 {
-    let (rel_sd, n_control, n_treatment) = design(cal, m, revenue, days, holdout, cuped);
-    stats::power_at(lift, rel_sd * (1.0 / n_control + 1.0 / n_treatment).sqrt(), alpha)
+    pilot.power(plan_metric(m), revenue, days, holdout, cuped, lift, alpha)
 }
 
 /// Builds the frontier: analytic MDEs for every revenue, duration and
@@ -348,24 +250,26 @@ pub fn analytic_power(
 /// store size.
 ///
 /// # Formula
-/// Visitors `N = v · revenue · days` (`v` from the calibration), and
-/// [`rel_mde`] per metric. Days for a relative lift `L`:
-/// `d = (MDE₁/L)²`, with `MDE₁` the one-day relative MDE (MDE ∝ 1/√N).
-/// The revenue floor is `revenue₀ · (MDE(revenue₀, d_max)/L)²`.
+/// Unique visitors `U(d)` from the reach curve and per-visitor moments
+/// from the store's pilot ([`Pilot`]), [`rel_mde`] per metric — the
+/// computation of `liftlab plan --store`. Days for a relative lift `L`:
+/// [`Pilot::days_to_detect`]. The revenue floor is
+/// `revenue₀ · (MDE(revenue₀, d_max)/L)²` (the SE falls as `1/√revenue`).
 ///
 /// `progress(done, total)` counts simulated check replicates.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for empty or non-positive revenues or
 /// durations, holdouts, α or power outside (0, 1), a non-positive target;
-/// as [`Calibration::measure`] and [`monte_carlo_power`].
+/// as [`Pilot::measure`] and [`monte_carlo_power`].
 pub fn frontier(
     profile: &StoreProfile,
     config: &FrontierConfig,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Frontier> {
     validate(config)?;
-    let cal = Calibration::measure(profile, config.seed)?;
+    let longest_days = *config.days.iter().max().expect("validated");
+    let cal = Pilot::measure(profile, config.seed, longest_days.max(crate::plan::store::MIN_HORIZON_DAYS))?;
     let (alpha, power) = (config.alpha, config.power);
     let mut rows = Vec::new();
     for &revenue in &config.revenues {
@@ -376,7 +280,7 @@ pub fn frontier(
                     annual_revenue_usd: revenue,
                     days: d,
                     holdout: h,
-                    visitors: cal.visitors_per_day_per_usd * revenue * d as f64,
+                    visitors: cal.visitors(revenue, d as f64),
                     margin_per_session_rel_mde: mde(0, false)?,
                     margin_per_session_rel_mde_cuped: mde(0, true)?,
                     revenue_per_visitor_rel_mde: mde(1, false)?,
@@ -387,22 +291,24 @@ pub fn frontier(
     }
     let h = config.holdouts[0];
     let longest = *config.days.iter().max().expect("validated") as f64;
-    // Relative MDE of margin per session with CUPED (never above the one
-    // without: σ·√(1 − ρ²) ≤ σ).
-    let best_mde = |revenue: f64, days: f64| rel_mde(&cal, 0, revenue, days, h, true, alpha, power);
+    // Days to detect in margin per session with CUPED (never worse than
+    // without: σ·√(1 − ρ²) ≤ σ), searched up to the pilot's horizon.
     let verdicts = config
         .revenues
         .iter()
         .map(|&revenue| {
-            let one_day = best_mde(revenue, 1.0)?;
-            let days_for = |lift: f64| (one_day / lift).powi(2).ceil();
-            let (to_target, to_claim) = (days_for(config.target_lift), days_for(VENDOR_CLAIM_BAND.0));
-            let within = |d: f64| (d <= longest).then_some(d);
+            let days_for = |lift: f64| -> Result<Option<f64>> {
+                Ok(cal
+                    .days_to_detect(PlanMetric::MarginPerSession, revenue, h, true, lift, alpha, power, 1.0)?
+                    .map(f64::from))
+            };
+            let (to_target, to_claim) = (days_for(config.target_lift)?, days_for(VENDOR_CLAIM_BAND.0)?);
+            let within = |d: Option<f64>| d.filter(|&d| d <= longest);
             Ok(StoreVerdict {
                 annual_revenue_usd: revenue,
                 days_to_target: within(to_target),
                 days_to_vendor_claim: within(to_claim),
-                verdict: store_verdict(revenue, config.target_lift, to_target, to_claim, longest),
+                verdict: store_verdict(revenue, config.target_lift, to_target, to_claim, longest, cal.horizon_days),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -434,7 +340,7 @@ pub fn frontier(
         annual_revenue_usd: profile.annual_revenue_usd,
         check_days: check_days(config),
         config: config.clone(),
-        calibration: cal,
+        pilot: cal,
         rows,
         checks,
         verdicts,
@@ -466,13 +372,25 @@ fn validate(config: &FrontierConfig) -> Result<()> {
     check_open_unit("--alpha", config.alpha)?;
     check_open_unit("--power", config.power)?;
     check_positive("--target-lift", config.target_lift)?;
-    stats::mde_multiplier(config.alpha, config.power)?;
+    crate::stats::mde_multiplier(config.alpha, config.power)?;
     Ok(())
 }
 
-fn store_verdict(revenue: f64, target: f64, to_target: f64, to_claim: f64, longest: f64) -> String {
+fn store_verdict(
+    revenue: f64,
+    target: f64,
+    to_target: Option<f64>,
+    to_claim: Option<f64>,
+    longest: f64,
+    horizon: u32,
+) -> String {
     let store = usd_short(revenue);
     let (t, claim) = (pct_short(target), pct_short(VENDOR_CLAIM_BAND.0));
+    let beyond = horizon as f64 + 1.0;
+    let fmt_days = |d: f64| {
+        if d > horizon as f64 { format!("more than {}", fmt_days(horizon as f64)) } else { fmt_days(d) }
+    };
+    let (to_target, to_claim) = (to_target.unwrap_or(beyond), to_claim.unwrap_or(beyond));
     if to_target <= longest {
         format!(
             "{store}/year: a {t} lift is measurable in {} days (a {claim} lift in {})",
@@ -507,7 +425,7 @@ fn check_days(config: &FrontierConfig) -> u32 {
 
 fn checks(
     profile: &StoreProfile,
-    cal: &Calibration,
+    cal: &Pilot,
     config: &FrontierConfig,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<FrontierCheck>> {
@@ -558,7 +476,7 @@ pub const CURVE_LIFTS: [f64; 6] = [0.0, 0.25, 0.5, 1.0, 1.5, 2.0];
 
 fn power_curve(
     profile: &StoreProfile,
-    cal: &Calibration,
+    cal: &Pilot,
     config: &FrontierConfig,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<PowerCurvePoint>> {
@@ -621,7 +539,7 @@ mod tests {
         }
         // The floor is where the 90-day MDE equals the target.
         let floor = f.revenue_floors[0].annual_revenue_usd;
-        let at_floor = rel_mde(&f.calibration, 0, floor, 90.0, 0.1, true, 0.05, 0.8).unwrap();
+        let at_floor = rel_mde(&f.pilot, 0, floor, 90.0, 0.1, true, 0.05, 0.8).unwrap();
         assert!((at_floor - 0.03).abs() < 1e-9, "{at_floor}");
         for v in &f.verdicts {
             assert_eq!(v.days_to_target.is_some(), v.annual_revenue_usd >= floor, "{v:?}");

@@ -7,12 +7,16 @@ use clap::Args;
 
 use super::{OutputFormat, emit};
 use liftlab::io::{ColumnSpec, read_units};
-use liftlab::plan::{PlanConfig, StoreEconomics, Traffic, TrafficSource, plan};
+use liftlab::plan::store::store_plan;
+use liftlab::plan::{PlanConfig, Traffic, TrafficSource, plan};
+use liftlab::report::store_plan::{store_plan_csv, store_plan_table};
 use liftlab::report::{csv, json, table};
 use liftlab::stats::Moments;
+use liftlab::store::StoreProfile;
 
 /// Flags of `liftlab plan`. With no traffic flags at all, plans for the
-/// embedded default store ($1.5M/year, AOV $80, CV 1, 2.5% conversion).
+/// embedded default store ($1.5M/year, AOV $80, CV 1, 2.5% conversion):
+/// visitors randomized, the reach curve and the playbooks' metrics.
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
 pub struct PlanArgs {
@@ -25,6 +29,18 @@ pub struct PlanArgs {
     /// Per-unit standard deviation of the metric.
     #[arg(long, value_name = "X", help_heading = "Traffic given directly")]
     baseline_sd: Option<f64>,
+
+    /// Store: a preset (0.5m, 1.5m, 5m, 20m, 100m) or a profile JSON file
+    /// [default: 1.5m]. The store economics flags below override its fields.
+    #[arg(long, value_name = "PRESET|FILE", help_heading = "Traffic from a store")]
+    store: Option<String>,
+    /// Seed of the store's pilot simulation (per-visitor moments by duration).
+    #[arg(long, default_value_t = 1, help_heading = "Traffic from a store")]
+    seed: u64,
+    /// Plan a group-sequential test read K times (O'Brien-Fleming-type
+    /// alpha spending): boundaries, look days and the inflated duration.
+    #[arg(long, value_name = "K", help_heading = "Traffic from a store")]
+    looks: Option<u32>,
 
     /// Annual revenue, USD [default store: 1500000].
     #[arg(long, value_name = "USD", help_heading = "Traffic from store economics")]
@@ -96,12 +112,51 @@ impl PlanArgs {
     }
 }
 
+/// The store to plan for: `--store` (or the default store) with the
+/// economics flags applied.
+fn store(args: &PlanArgs) -> Result<StoreProfile> {
+    let mut p = match &args.store {
+        Some(spec) => StoreProfile::from_spec(spec)?,
+        None => StoreProfile::default(),
+    };
+    if let Some(r) = args.annual_revenue {
+        p.annual_revenue_usd = r;
+        if args.store.is_none() {
+            p.name = "custom".into();
+        }
+    }
+    p.aov_usd = args.aov.unwrap_or(p.aov_usd);
+    p.aov_cv = args.aov_cv.unwrap_or(p.aov_cv);
+    p.conversion_rate = args.conversion_rate.unwrap_or(p.conversion_rate);
+    for (flag, value) in [
+        ("--annual-revenue", p.annual_revenue_usd),
+        ("--aov", p.aov_usd),
+        ("--aov-cv", p.aov_cv),
+        ("--conversion-rate", p.conversion_rate),
+    ] {
+        if !value.is_finite() {
+            bail!("invalid {flag} = {value}: expected a finite number");
+        }
+    }
+    p.validate().map_err(|e| {
+        anyhow::anyhow!(
+            "{}",
+            e.to_string()
+                .replace("annual_revenue_usd", "--annual-revenue")
+                .replace("aov_usd", "--aov")
+                .replace("aov_cv", "--aov-cv")
+                .replace("conversion_rate", "--conversion-rate")
+        )
+    })?;
+    Ok(p)
+}
+
 fn traffic(args: &PlanArgs) -> Result<Traffic> {
-    let modes = [args.from.is_some(), args.direct_given(), args.economics_given()];
-    if modes.iter().filter(|m| **m).count() > 1 {
+    let modes = [args.from.is_some(), args.direct_given()];
+    if modes.iter().filter(|m| **m).count() > 1 || (modes.iter().any(|m| *m) && args.economics_given()) {
         bail!(
             "choose one way to give traffic: --from FILE, --baseline-mean/--baseline-sd with --daily-units, \
-             or store economics (--annual-revenue, --aov, --aov-cv, --conversion-rate)"
+             or a store (--store, or store economics: --annual-revenue, --aov, --aov-cv, --conversion-rate)"
         );
     }
     if let Some(file) = &args.from {
@@ -168,33 +223,16 @@ fn traffic(args: &PlanArgs) -> Result<Traffic> {
             bail!("{flag} only applies with --from FILE");
         }
     }
-    let mut traffic = if args.direct_given() {
-        let (Some(daily), Some(mean), Some(sd)) = (args.daily_units, args.baseline_mean, args.baseline_sd) else {
-            bail!("traffic given directly needs all three of --daily-units, --baseline-mean and --baseline-sd");
-        };
-        Traffic::direct(daily, mean, sd)?
-    } else {
-        if args.daily_units.is_some() {
-            bail!(
-                "--daily-units needs the metric's --baseline-mean and --baseline-sd (or --from FILE --metric COL); \
-                 with store economics, traffic follows from --annual-revenue"
-            );
-        }
-        let default = StoreEconomics::default_store();
-        Traffic::from_economics(StoreEconomics {
-            annual_revenue_usd: args.annual_revenue.unwrap_or(default.annual_revenue_usd),
-            aov_usd: args.aov.unwrap_or(default.aov_usd),
-            aov_cv: args.aov_cv.unwrap_or(default.aov_cv),
-            conversion_rate: args.conversion_rate.unwrap_or(default.conversion_rate),
-        })?
+    let (Some(daily), Some(mean), Some(sd)) = (args.daily_units, args.baseline_mean, args.baseline_sd) else {
+        bail!("traffic given directly needs all three of --daily-units, --baseline-mean and --baseline-sd");
     };
+    let mut traffic = Traffic::direct(daily, mean, sd)?;
     traffic.cuped_r2 = args.cuped_r2;
     Ok(traffic)
 }
 
 /// Runs `liftlab plan`.
 pub fn run(args: PlanArgs) -> Result<()> {
-    let traffic = traffic(&args)?;
     let config = PlanConfig {
         holdout: args.holdout,
         alpha: args.alpha,
@@ -202,6 +240,38 @@ pub fn run(args: PlanArgs) -> Result<()> {
         days: args.days.clone(),
         target_lift: Some(args.target_lift),
     };
+    if args.from.is_none() && !args.direct_given() {
+        if args.daily_units.is_some() {
+            bail!(
+                "--daily-units needs the metric's --baseline-mean and --baseline-sd (or --from FILE --metric COL); \
+                 a store's traffic follows from its annual revenue and reach curve"
+            );
+        }
+        if args.cuped_r2.is_some() {
+            bail!("--cuped-r2 applies to --from or direct traffic; a store's CUPED reduction is measured on its pilot");
+        }
+        for (flag, given) in [("--metric", args.metric.is_some()), ("--covariate", args.covariate.is_some())] {
+            if given {
+                bail!("{flag} only applies with --from FILE");
+            }
+        }
+        let profile = store(&args)?;
+        let p = store_plan(&profile, &config, args.looks, args.seed)?;
+        let text = match args.format {
+            OutputFormat::Table => store_plan_table(&p),
+            OutputFormat::Json => json::to_json(&p)? + "\n",
+            OutputFormat::Csv => store_plan_csv(&p)?,
+        };
+        if let Some(path) = &args.plot {
+            liftlab::report::plot::store_plan_plot(&p, path)?;
+            eprintln!("wrote {}", path.display());
+        }
+        return emit(&text);
+    }
+    if args.store.is_some() || args.looks.is_some() {
+        bail!("--store and --looks plan for a store; they do not apply with --from FILE or direct traffic");
+    }
+    let traffic = traffic(&args)?;
     let p = plan(&traffic, &config)?;
     let text = match args.format {
         OutputFormat::Table => table::plan_table(&p),

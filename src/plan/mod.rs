@@ -1,7 +1,14 @@
 //! Planning a holdout: MDE per duration, days to detect a target lift, and a
 //! verdict in plain words.
+//!
+//! [`store`] plans for a store (a preset, a profile or its economics): the
+//! playbooks' metrics with visitors as the randomized unit and the reach
+//! curve, from a pilot simulation ([`pilot`]). [`plan`] plans from a
+//! metric's per-unit mean and sd and a number of new units per day (given
+//! directly or measured in a file).
 
 pub mod pilot;
+pub mod store;
 
 use serde::Serialize;
 

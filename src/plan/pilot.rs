@@ -28,8 +28,8 @@ pub const PILOT_VISITORS: f64 = 600_000.0;
 /// Durations, in days, at which the pilot is read (those within the
 /// horizon are used, plus the horizon itself).
 pub const PILOT_GRID_DAYS: &[u32] = &[
-    1, 2, 3, 4, 5, 7, 10, 14, 21, 28, 30, 35, 42, 49, 56, 60, 70, 84, 90, 105, 120, 150, 180, 240, 300, 365, 450,
-    540, 630, 730,
+    1, 2, 3, 4, 5, 7, 10, 14, 21, 28, 30, 35, 42, 49, 56, 60, 70, 84, 90, 105, 120, 150, 180, 240, 300, 365, 450, 540,
+    630, 730,
 ];
 
 /// The metrics a store plan covers, in the playbooks' order of importance.

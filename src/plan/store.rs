@@ -148,7 +148,11 @@ pub fn store_plan(profile: &StoreProfile, config: &PlanConfig, looks: Option<u32
                 rows,
                 days_to_detect: detect(false, 1.0)?,
                 days_to_detect_cuped: detect(true, 1.0)?,
-                days_to_detect_sequential: design.as_ref().map(|d| detect(false, d.inflation_factor)).transpose()?.flatten(),
+                days_to_detect_sequential: design
+                    .as_ref()
+                    .map(|d| detect(false, d.inflation_factor))
+                    .transpose()?
+                    .flatten(),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -183,6 +187,35 @@ pub fn store_plan(profile: &StoreProfile, config: &PlanConfig, looks: Option<u32
     })
 }
 
+/// Relative MDE of the primary metric (margin per session), with and
+/// without CUPED, for `points` durations evenly spread over `(0, max_days]`:
+/// the curve of [`crate::report::plot::store_plan_plot`].
+///
+/// # Errors
+/// As [`Pilot::rel_mde`].
+pub fn store_plan_curve(plan: &StorePlan, max_days: f64, points: usize) -> Result<Vec<super::CurvePoint>> {
+    check_positive("max days", max_days)?;
+    let c = &plan.config;
+    let n = points.max(2);
+    (1..=n)
+        .map(|i| {
+            let days = max_days * i as f64 / n as f64;
+            let mde = |cuped| {
+                plan.pilot.rel_mde(
+                    PlanMetric::MarginPerSession,
+                    plan.annual_revenue_usd,
+                    days,
+                    c.holdout,
+                    cuped,
+                    c.alpha,
+                    c.power,
+                )
+            };
+            Ok(super::CurvePoint { days, rel_mde: mde(false)?, rel_mde_cuped: Some(mde(true)?) })
+        })
+        .collect()
+}
+
 fn verdict(
     profile: &StoreProfile,
     config: &PlanConfig,
@@ -212,21 +245,17 @@ fn verdict(
             pct_short(best)
         ));
     };
-    let cuped = primary
-        .days_to_detect_cuped
-        .map(|d| format!(" (with CUPED: {} days)", fmt_days(d as f64)))
-        .unwrap_or_default();
+    let cuped =
+        primary.days_to_detect_cuped.map(|d| format!(" (with CUPED: {} days)", fmt_days(d as f64))).unwrap_or_default();
     let seq = match (sequential, primary.days_to_detect_sequential) {
         (Some(s), Some(d)) => format!(
             "; read {} times with O'Brien-Fleming boundaries it needs {} days",
             s.design.bounds.len(),
             fmt_days(d as f64)
         ),
-        (Some(s), None) => format!(
-            "; read {} times it would need more than {} days",
-            s.design.bounds.len(),
-            fmt_days(horizon as f64)
-        ),
+        (Some(s), None) => {
+            format!("; read {} times it would need more than {} days", s.design.bounds.len(), fmt_days(horizon as f64))
+        }
         _ => String::new(),
     };
     Ok(format!("a {l} lift in {name} needs {} days{cuped}{seq}", fmt_days(days as f64)))

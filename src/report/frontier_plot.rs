@@ -135,7 +135,7 @@ fn mde_by_revenue<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontie
     let curve = |m: usize, days: u32, cuped: bool| -> Vec<(f64, f64)> {
         grid.iter()
             .filter_map(|&r| {
-                rel_mde(&f.calibration, m, r, days as f64, h, cuped, cfg.alpha, cfg.power).ok().map(|v| (r, 100.0 * v))
+                rel_mde(&f.pilot, m, r, days as f64, h, cuped, cfg.alpha, cfg.power).ok().map(|v| (r, 100.0 * v))
             })
             .collect()
     };
@@ -194,7 +194,7 @@ fn power_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) 
     root.fill(&WHITE).map_err(s)?;
     let cfg = &f.config;
     let (h, days, revenue) = (cfg.holdouts[0], f.check_days as f64, f.annual_revenue_usd);
-    let mde = rel_mde(&f.calibration, 1, revenue, days, h, false, cfg.alpha, cfg.power).map_err(s)?;
+    let mde = rel_mde(&f.pilot, 1, revenue, days, h, false, cfg.alpha, cfg.power).map_err(s)?;
     let x_max = 100.0 * mde * 2.2;
     let title = format!(
         "Power vs true lift: {}/year store, {} days, {} holdout",
@@ -236,7 +236,7 @@ fn power_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) 
         let analytic: Vec<(f64, f64)> = (0..=200)
             .map(|j| {
                 let lift = x_max / 100.0 * j as f64 / 200.0;
-                let p = crate::frontier::analytic_power(&f.calibration, m, revenue, days, h, cuped, lift, cfg.alpha);
+                let p = crate::frontier::analytic_power(&f.pilot, m, revenue, days, h, cuped, lift, cfg.alpha);
                 (100.0 * lift, 100.0 * p)
             })
             .collect();
@@ -283,7 +283,7 @@ fn mde_by_days<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) 
         (1..=240)
             .map(|i| x_max * i as f64 / 240.0)
             .filter_map(|d| {
-                rel_mde(&f.calibration, m, revenue, d, h, cuped, cfg.alpha, cfg.power).ok().map(|v| (d, 100.0 * v))
+                rel_mde(&f.pilot, m, revenue, d, h, cuped, cfg.alpha, cfg.power).ok().map(|v| (d, 100.0 * v))
             })
             .collect()
     };

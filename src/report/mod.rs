@@ -8,6 +8,7 @@ pub mod format;
 pub mod frontier_plot;
 pub mod json;
 pub mod plot;
+pub mod store_plan;
 pub mod table;
 
 /// Output format of a report.

@@ -7,7 +7,8 @@ use plotters::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::frontier::{PLAUSIBLE_LIFT_BAND, VENDOR_CLAIM_BAND};
-use crate::plan::{Plan, PlanConfig, Traffic, mde_curve};
+use crate::plan::store::{StorePlan, store_plan_curve};
+use crate::plan::{CurvePoint, Plan, PlanConfig, Traffic, mde_curve};
 use crate::report::format::{days as fmt_days, pct_short};
 
 /// Width and height of plots, pixels.
@@ -37,15 +38,46 @@ fn plot_error(path: &Path) -> impl Fn(String) -> Error + '_ {
 /// # Errors
 /// [`Error::Plot`] if the file cannot be written; as [`mde_curve`].
 pub fn plan_plot(plan: &Plan, path: &Path) -> Result<()> {
-    let err = plot_error(path);
     let traffic: &Traffic = &plan.traffic;
     let config: &PlanConfig = &plan.config;
+    let max_days = plot_days(config, plan.days_to_detect);
+    let curve = mde_curve(traffic, config, max_days, 200)?;
+    mde_plot(&curve, config, plan.days_to_detect, max_days, "", path)
+}
+
+/// Draws a store plan's primary metric (contribution margin per session):
+/// relative MDE against duration from the store's pilot, with and without
+/// CUPED, and the same bands as [`plan_plot`].
+///
+/// # Errors
+/// [`Error::Plot`] if the file cannot be written.
+pub fn store_plan_plot(plan: &StorePlan, path: &Path) -> Result<()> {
+    let primary = &plan.metrics[0];
+    let max_days = plot_days(&plan.config, primary.days_to_detect.map(f64::from));
+    let curve = store_plan_curve(plan, max_days, 200)?;
+    let title = format!(" of {}", primary.metric.label());
+    mde_plot(&curve, &plan.config, primary.days_to_detect.map(f64::from), max_days, &title, path)
+}
+
+/// The x range of a plan plot: the longest duration, or the days to
+/// detect the target when within 3× that.
+fn plot_days(config: &PlanConfig, days_to_detect: Option<f64>) -> f64 {
     let longest = config.days.iter().copied().fold(1.0, f64::max);
-    let max_days = match plan.days_to_detect {
+    match days_to_detect {
         Some(d) if d <= 3.0 * longest => d.max(longest) * 1.15,
         _ => longest * 1.15,
-    };
-    let curve = mde_curve(traffic, config, max_days, 200)?;
+    }
+}
+
+fn mde_plot(
+    curve: &[CurvePoint],
+    config: &PlanConfig,
+    days_to_detect: Option<f64>,
+    max_days: f64,
+    of_metric: &str,
+    path: &Path,
+) -> Result<()> {
+    let err = plot_error(path);
     let pct = |x: f64| x * 100.0;
     let y_max = pct(curve.iter().map(|p| p.rel_mde).fold(0.0, f64::max).max(VENDOR_CLAIM_BAND.1) * 1.5);
     let y_min = pct(curve.iter().map(|p| p.rel_mde_cuped.unwrap_or(p.rel_mde)).fold(f64::INFINITY, f64::min))
@@ -56,7 +88,7 @@ pub fn plan_plot(plan: &Plan, path: &Path) -> Result<()> {
     let root = SVGBackend::new(path, PLOT_SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let title = format!(
-        "Smallest detectable lift vs test duration ({} holdout, power {})",
+        "Smallest detectable lift{of_metric} vs test duration ({} holdout, power {})",
         pct_short(config.holdout),
         pct_short(config.power)
     );
@@ -113,7 +145,7 @@ pub fn plan_plot(plan: &Plan, path: &Path) -> Result<()> {
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], purple.stroke_width(3)));
     }
     if let Some(target) = config.target_lift {
-        let label = match plan.days_to_detect {
+        let label = match days_to_detect {
             Some(d) => format!("target lift {} (needs {} days)", pct_short(target), fmt_days(d)),
             None => format!("target lift {}", pct_short(target)),
         };

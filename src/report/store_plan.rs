@@ -98,12 +98,7 @@ pub fn store_plan_table(p: &StorePlan) -> String {
             (_, Some(x)) => format!("{} {unit}", usd(x)),
             _ => String::new(),
         };
-        let _ = writeln!(
-            out,
-            "{}{} ({kind}): {level}",
-            m.metric.label(),
-            if i == 0 { " — primary" } else { "" }
-        );
+        let _ = writeln!(out, "{}{} ({kind}): {level}", m.metric.label(), if i == 0 { " — primary" } else { "" });
         let _ = writeln!(
             out,
             "{:>6} {:>10} {:>10} {:>9} {:>13} {:>12}",
@@ -154,12 +149,7 @@ pub fn store_plan_table(p: &StorePlan) -> String {
         let _ = writeln!(
             out,
             "{:>6} {:>6} {:>11} {:>11} {:>12} {:>10}",
-            "look",
-            "info",
-            "|z| bound",
-            "nominal p",
-            "alpha spent",
-            "day (margin)"
+            "look", "info", "|z| bound", "nominal p", "alpha spent", "day (margin)"
         );
         for (j, ((t, c), (pv, a))) in
             d.info.iter().zip(&d.bounds).zip(d.nominal_pvalues.iter().zip(&d.cumulative_alpha)).enumerate()
@@ -176,7 +166,10 @@ pub fn store_plan_table(p: &StorePlan) -> String {
                 day
             );
         }
-        let _ = writeln!(out, "stop at the first look whose |z| reaches its bound; otherwise keep the holdout to the last look");
+        let _ = writeln!(
+            out,
+            "stop at the first look whose |z| reaches its bound; otherwise keep the holdout to the last look"
+        );
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "verdict: {}", p.verdict);

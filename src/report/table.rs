@@ -627,20 +627,28 @@ pub fn frontier_table(f: &crate::frontier::Frontier) -> String {
     use crate::frontier::FrontierRow;
     let mut out = String::new();
     let cfg = &f.config;
-    let cal = &f.calibration;
+    let pilot = &f.pilot;
     let _ = writeln!(
         out,
         "liftlab frontier: the smallest lift a holdout test can detect, by store size (profile {})",
         f.store
     );
+    let (margin, revenue) = (
+        pilot.moments(crate::plan::pilot::PlanMetric::MarginPerSession, 30.0),
+        pilot.moments(crate::plan::pilot::PlanMetric::RevenuePerVisitor, 30.0),
+    );
     let _ = writeln!(
         out,
-        "per visitor (pilot of {} simulated visitors): margin per session {} (CUPED rho^2 {}), revenue per visitor {} (CUPED rho^2 {})",
-        count(cal.pilot_visitors as f64),
-        usd(cal.margin_per_session.mean),
-        pct_unsigned(cal.margin_per_session.cuped_r2),
-        usd(cal.revenue_per_visitor.mean),
-        pct_unsigned(cal.revenue_per_visitor.cuped_r2)
+        "per visitor at 30 days (A/A pilot of {} simulated visitors): margin per session {} (CUPED rho^2 {}), revenue per visitor {} (CUPED rho^2 {})",
+        count(pilot.looks.last().map(|l| l.visitors as f64).unwrap_or(0.0)),
+        usd(margin.mean),
+        pct_unsigned(margin.cuped_r2),
+        usd(revenue.mean),
+        pct_unsigned(revenue.cuped_r2)
+    );
+    let _ = writeln!(
+        out,
+        "visitors are randomized and come back: unique visitors grow sublinearly with days (NBD reach curve)"
     );
     let _ = writeln!(
         out,
@@ -658,7 +666,7 @@ pub fn frontier_table(f: &crate::frontier::Frontier) -> String {
         for (name, get) in metrics {
             let _ = writeln!(out);
             let _ = writeln!(out, "{name}, {} holdout", pct_short(h));
-            let mut header = format!("{:<16}{:>13}", "annual revenue", "visitors/day");
+            let mut header = format!("{:<16}{:>15}", "annual revenue", "visitors (30d)");
             for d in &cfg.days {
                 let _ = write!(header, "{:>20}", format!("{d} days"));
             }
@@ -666,8 +674,8 @@ pub fn frontier_table(f: &crate::frontier::Frontier) -> String {
             for &revenue in &cfg.revenues {
                 let rows: Vec<&FrontierRow> =
                     f.rows.iter().filter(|r| r.annual_revenue_usd == revenue && r.holdout == h).collect();
-                let per_day = cal.visitors_per_day_per_usd * revenue;
-                let mut line = format!("{:<16}{:>13}", usd_short(revenue), count(per_day.round()));
+                let visitors = pilot.visitors(revenue, 30.0);
+                let mut line = format!("{:<16}{:>15}", usd_short(revenue), count(visitors.round()));
                 for r in rows {
                     let (plain, cuped) = get(r);
                     let mark = if cuped <= cfg.target_lift { "*" } else { " " };

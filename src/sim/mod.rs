@@ -9,4 +9,6 @@
 pub mod store;
 pub mod traffic;
 
-pub use store::{DayTotals, Level, PooledStats, SimConfig, SimResult, SimSummary, Truth, VisitorStats, simulate, summarize};
+pub use store::{
+    DayTotals, Level, PooledStats, SimConfig, SimResult, SimSummary, Truth, VisitorStats, simulate, summarize,
+};
