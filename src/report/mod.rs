@@ -9,6 +9,7 @@ pub mod frontier_plot;
 pub mod json;
 pub mod plot;
 pub mod table;
+pub mod weekly;
 
 /// Output format of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
