@@ -476,7 +476,7 @@ mod tests {
     #[test]
     fn the_pvalue_is_the_root_of_the_bisection_on_alpha() {
         let rho = confidence_sequence_rho(5000.0, 0.05);
-        for (effect, se, n) in [(0.3, 0.1, 1000.0), (-0.05, 0.02, 25_000.0), (2.0, 1.3, 50.0), (0.01, 0.004, 1e6)] {
+        for (effect, se, n) in [(0.3_f64, 0.1, 1000.0), (-0.05, 0.02, 25_000.0), (2.0, 1.3, 50.0), (0.01, 0.004, 1e6)] {
             let excludes = |alpha: f64| confidence_sequence_half_width(se, n, alpha, rho) < effect.abs();
             let p = confidence_sequence_pvalue(effect, se, n, rho);
             if !excludes(1.0 - 1e-15) {
