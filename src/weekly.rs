@@ -437,8 +437,9 @@ pub fn weekly_reads(data: &DatedTable, config: &WeeklyConfig) -> Result<WeeklyAn
                 match naive_read(mc, mt, ratio, config, (&t.arms[control], &t.arms[tr])) {
                     Ok((welch, rel)) => reads.push(NaiveRead { look: k, n: (mc.n(), mt.n()), welch, rel }),
                     Err(e) if k + 1 < looks.len() => warnings.push(format!(
-                        "{what}: look {} ({}, day {}) skipped: {e}",
+                        "{what}: look {} ({} {}, {} days) skipped: {e}",
                         k + 1,
+                        data.date_column,
                         date(look),
                         look - first + 1
                     )),

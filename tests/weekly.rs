@@ -328,7 +328,7 @@ fn synthetic_aa(reps: u64, n: usize) -> FalsePositives {
         (0..reps)
             .into_par_iter()
             .map(|r| {
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(0xAA00 + r);
+                let mut rng = liftlab::rng::stream(2026, liftlab::rng::domain::REPLICATE, r);
                 let arms = (0..n).map(|_| (rng.random::<f64>() < 0.5) as u32).collect();
                 let days = (0..n).map(|_| rng.random_range(0..84i64)).collect();
                 let y = (0..n).map(|_| -(1.0 - rng.random::<f64>()).ln()).collect();
@@ -472,7 +472,7 @@ fn weekly_early_look_with_an_empty_arm_is_skipped_with_a_warning() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("warning: ") && stderr.contains("look 1 (6, day 7) skipped"), "{stderr}");
+    assert!(stderr.contains("warning: ") && stderr.contains("look 1 (day 6, 7 days) skipped"), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.lines().count(), 1 + 2, "{stdout}");
     assert!(stdout.starts_with("metric,control,treatment,look,look_date,days_elapsed,"), "{stdout}");

@@ -57,6 +57,9 @@ pub struct DatedTable {
     pub unit_column: Option<String>,
 }
 
+/// Largest day number accepted, so that look arithmetic cannot overflow.
+const MAX_DAY_NUMBER: i64 = 1_000_000_000_000_000;
+
 /// Parses one date cell: `YYYY-MM-DD` (a valid calendar date) or an integer
 /// day number.
 ///
@@ -75,6 +78,7 @@ pub struct DatedTable {
 /// assert_eq!(parse_date(" 13 "), Ok((13, DateFormat::DayNumber)));
 /// assert!(parse_date("2023-02-29").is_err());
 /// assert!(parse_date("13.5").is_err());
+/// assert!(parse_date("9223372036854775807").is_err());
 /// ```
 pub fn parse_date(cell: &str) -> std::result::Result<(i64, DateFormat), &'static str> {
     let s = cell.trim();
@@ -96,6 +100,7 @@ pub fn parse_date(cell: &str) -> std::result::Result<(i64, DateFormat), &'static
         return Ok((days_from_civil(y, m, d), DateFormat::Iso));
     }
     match s.parse::<i64>() {
+        Ok(v) if v.abs() > MAX_DAY_NUMBER => Err("day number out of range (at most 10^15 in magnitude)"),
         Ok(v) => Ok((v, DateFormat::DayNumber)),
         Err(_) => Err("not a date (expected YYYY-MM-DD or an integer day number)"),
     }

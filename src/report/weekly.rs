@@ -61,14 +61,16 @@ fn grid(out: &mut String, header: &[String], rows: &[Vec<String>]) {
 }
 
 /// The closing verdict of one metric and arm: when naive weekly peeking
-/// would have stopped, and when the always-valid test rejects.
-pub fn verdict(s: &WeeklySummary) -> String {
-    let naive = match (s.naive_first_days_elapsed, s.naive_first_pvalue, s.naive_first_direction) {
-        (Some(day), Some(p), Some(dir)) => format!(
-            "naive weekly peeking: would have stopped at day {day} (look {}, p = {}, a {})",
+/// would have stopped, and when the always-valid test rejects. Days are
+/// counted from the first date, both included; `date_column` names the
+/// dates shown.
+pub fn verdict(s: &WeeklySummary, date_column: &str) -> String {
+    let naive = match (&s.naive_first_look_date, s.naive_first_days_elapsed, s.naive_first_pvalue) {
+        (Some(date), Some(days), Some(p)) => format!(
+            "naive weekly peeking: would have stopped after {days} days (look {}, {date_column} {date}: p = {}, a {})",
             s.naive_first_look.unwrap_or_default(),
             pvalue(p),
-            dir.label()
+            s.naive_first_direction.map_or("", |d| d.label())
         ),
         _ => format!(
             "naive weekly peeking: never significant in {} looks (final p = {})",
@@ -76,15 +78,15 @@ pub fn verdict(s: &WeeklySummary) -> String {
             pvalue(s.final_pvalue)
         ),
     };
-    let seq = match (s.seq_first_days_elapsed, s.seq_first_pvalue, s.seq_first_direction) {
-        (Some(day), Some(p), Some(dir)) => format!(
-            "always-valid: significant at day {day} (look {}, p = {}, a {})",
+    let seq = match (&s.seq_first_look_date, s.seq_first_days_elapsed, s.seq_first_pvalue) {
+        (Some(date), Some(days), Some(p)) => format!(
+            "always-valid: significant after {days} days (look {}, {date_column} {date}: p = {}, a {})",
             s.seq_first_look.unwrap_or_default(),
             pvalue(p),
-            dir.label()
+            s.seq_first_direction.map_or("", |d| d.label())
         ),
         _ => format!(
-            "always-valid: no significant effect by day {} (p = {})",
+            "always-valid: no significant effect after {} days (p = {})",
             s.final_days_elapsed,
             pvalue(s.final_seq_pvalue)
         ),
@@ -108,10 +110,10 @@ pub fn weekly_table(a: &WeeklyAnalysis) -> String {
     );
     let _ = writeln!(
         out,
-        "dates {} to {} ({:?}), a look every {} day(s) and at the last date: {} looks",
+        "{} {} to {}, a look every {} day(s) and at the last date: {} looks (days = days since the first date, both included)",
+        a.date_column,
         a.first_date,
         a.last_date,
-        a.date_column,
         a.look_every,
         a.look_dates.len()
     );
@@ -122,8 +124,8 @@ pub fn weekly_table(a: &WeeklyAnalysis) -> String {
     );
     let header: Vec<String> = [
         "look",
-        "date",
-        "day",
+        &a.date_column,
+        "days",
         "n_control",
         "n_treatment",
         "effect",
@@ -175,7 +177,7 @@ pub fn weekly_table(a: &WeeklyAnalysis) -> String {
             })
             .collect();
         grid(&mut out, &header, &cells);
-        let _ = writeln!(out, "  {}", verdict(s));
+        let _ = writeln!(out, "  {}", verdict(s, &a.date_column));
     }
     let _ = writeln!(out);
     let _ = writeln!(
