@@ -396,6 +396,39 @@ struct NaiveRead {
 /// # References
 /// Waudby-Smith et al. (2021), arXiv:2103.06476; GrowthBook `gbstats`
 /// `sequential_interval_halfwidth`.
+///
+/// ```
+/// use liftlab::io::{DateFormat, DatedTable, UnitTable};
+/// use liftlab::weekly::{WeeklyConfig, weekly_reads};
+/// let y = [1.0, 2.0, 3.0, 5.0, 4.0, 6.0, 2.0, 7.0];
+/// let data = DatedTable {
+///     table: UnitTable {
+///         path: "inline.csv".into(),
+///         arms: vec!["control".into(), "treatment".into()],
+///         arm_of_row: vec![0, 1, 0, 1, 0, 1, 0, 1],
+///         metric_names: vec!["y".into()],
+///         metrics: vec![ndarray::Array1::from(y.to_vec())],
+///         denominators: vec![None],
+///         covariate: None,
+///         segments: None,
+///     },
+///     day_of_row: vec![0, 1, 2, 3, 8, 9, 10, 13],
+///     date_format: DateFormat::DayNumber,
+///     unit_of_row: None,
+///     n_units: 8,
+///     date_column: "day".into(),
+///     unit_column: None,
+/// };
+/// let a = weekly_reads(&data, &WeeklyConfig::new("control", "arm"))?;
+/// assert_eq!(a.look_dates, ["6", "13"]);
+/// let last = &a.rows[1];
+/// assert_eq!((last.n_control, last.n_treatment), (4, 4));
+/// // Treatment (2 + 5 + 6 + 7)/4 = 5, control (1 + 3 + 4 + 2)/4 = 2.5.
+/// assert!((last.effect_size - 2.5).abs() < 1e-12);
+/// assert!(last.seq_effect_size_ci_lower < last.effect_size_ci_lower);
+/// assert_eq!(a.summary[0].cs_n_star, 8.0);
+/// # Ok::<(), liftlab::Error>(())
+/// ```
 pub fn weekly_reads(data: &DatedTable, config: &WeeklyConfig) -> Result<WeeklyAnalysis> {
     check_open_unit("--alpha", config.alpha)?;
     if let Some(n) = config.cs_n_star {

@@ -485,5 +485,6 @@ fn weekly_early_look_with_an_empty_arm_is_skipped_with_a_warning() {
         .unwrap();
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("naive weekly peeking:") && text.contains("always-valid:"), "{text}");
-    assert!(text.contains("warning: ") && text.contains("skipped"), "{text}");
+    assert!(text.contains("1 look(s) skipped"), "{text}");
+    assert!(String::from_utf8_lossy(&table.stderr).contains("look 1 (day 6, 7 days) skipped"));
 }

@@ -217,10 +217,8 @@ fn run_weekly(args: &AnalyzeArgs, date_col: &str) -> Result<()> {
         LiftCi::Delta => LiftInterval::Delta,
     };
     let analysis = weekly_reads(&data, &config).with_context(|| format!("cannot analyse {}", args.file.display()))?;
-    if args.format != OutputFormat::Table {
-        for w in &analysis.warnings {
-            eprintln!("warning: {w}");
-        }
+    for w in &analysis.warnings {
+        eprintln!("warning: {w}");
     }
     let text = match args.format {
         OutputFormat::Table => weekly::weekly_table(&analysis),

@@ -95,7 +95,8 @@ pub fn verdict(s: &WeeklySummary, date_column: &str) -> String {
 }
 
 /// The weekly read as a text report: one table per metric and treatment arm
-/// (one row per look), each closed by its [`verdict`].
+/// (one row per look), each closed by its [`verdict`]. Skipped looks are
+/// counted; their warnings are for the caller to print.
 pub fn weekly_table(a: &WeeklyAnalysis) -> String {
     let mut out = String::new();
     let conf = pct_short(1.0 - a.alpha);
@@ -184,8 +185,8 @@ pub fn weekly_table(a: &WeeklyAnalysis) -> String {
         out,
         "JSON/CSV also give the relative lift's always-valid CI (the absolute one divided by the control mean: approximate)."
     );
-    for w in &a.warnings {
-        let _ = writeln!(out, "warning: {w}");
+    if !a.warnings.is_empty() {
+        let _ = writeln!(out, "{} look(s) skipped: see the warnings on standard error.", a.warnings.len());
     }
     out
 }
