@@ -13,6 +13,8 @@
 //! - [`plan`] turns a store's traffic into MDE per duration and a verdict.
 //! - [`store`] and [`sim`] describe and simulate a store under a holdout;
 //!   [`montecarlo`] runs many simulated tests for power.
+//! - [`weekly`] replays a dated file look by look: what weekly peeking
+//!   sees, next to an always-valid confidence sequence.
 //! - [`report`] renders results as a text table, JSON or CSV.
 //!
 //! ```
@@ -39,5 +41,6 @@ pub mod rng;
 pub mod sim;
 pub mod stats;
 pub mod store;
+pub mod weekly;
 
 pub use error::{Error, Result};

@@ -7,3 +7,4 @@ mod hillstrom;
 mod reference;
 mod sequential;
 mod util;
+mod weekly;

@@ -7,9 +7,10 @@ use clap::Args;
 
 use super::{OutputFormat, emit};
 use liftlab::experiment::{AnalysisConfig, ExpectedSplit, MethodChoice, analyze};
-use liftlab::io::{ColumnSpec, read_units};
-use liftlab::report::{csv, json, table};
+use liftlab::io::{ColumnSpec, DatedSpec, read_dated, read_units};
+use liftlab::report::{csv, json, table, weekly};
 use liftlab::stats::{Interval, LiftInterval, Resampling};
+use liftlab::weekly::{WeeklyConfig, weekly_reads};
 
 /// Flags of `liftlab analyze`.
 #[derive(Debug, Args)]
@@ -69,6 +70,23 @@ pub struct AnalyzeArgs {
     /// ("1:1:1", "1:9") or by label ("control=1,treatment=9"). Default: equal.
     #[arg(long, value_name = "SPLIT")]
     expected_split: Option<String>,
+    /// Weekly reads: column of dates (YYYY-MM-DD or integer day numbers).
+    /// The file is replayed look by look, with the naive fixed-horizon read
+    /// and an always-valid confidence sequence at every look.
+    #[arg(long, value_name = "COL")]
+    date_col: Option<String>,
+    /// With --date-col: rows are events of units identified by COL (e.g.
+    /// sessions of visitor_id), summed per unit up to each look.
+    #[arg(long, value_name = "COL", requires = "date_col")]
+    unit_col: Option<String>,
+    /// With --date-col: days between looks; looks fall on the first date +
+    /// DAYS - 1, + 2*DAYS - 1, ... and on the last date [default: 7].
+    #[arg(long, value_name = "DAYS", requires = "date_col")]
+    look_every: Option<u32>,
+    /// With --date-col: units (both arms) at which the confidence sequence
+    /// is tightest [default: the units at the final look].
+    #[arg(long, value_name = "N", requires = "date_col")]
+    cs_n_star: Option<f64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -105,6 +123,9 @@ enum LiftCi {
 
 /// Runs `liftlab analyze`.
 pub fn run(args: AnalyzeArgs) -> Result<()> {
+    if let Some(date_col) = args.date_col.clone() {
+        return run_weekly(&args, &date_col);
+    }
     let spec = ColumnSpec {
         variant: Some(args.variant_col.clone()),
         metrics: args.metrics.clone(),
@@ -152,6 +173,57 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         OutputFormat::Table => table::analysis_table(&analysis),
         OutputFormat::Json => json::to_json(&analysis)? + "\n",
         OutputFormat::Csv => csv::analysis_csv(&analysis)?,
+    };
+    emit(&text)
+}
+
+/// Runs `liftlab analyze --date-col`: weekly reads with a confidence sequence.
+fn run_weekly(args: &AnalyzeArgs, date_col: &str) -> Result<()> {
+    let unsupported = [
+        ("--covariate", args.covariate.is_some()),
+        ("--segment-col", args.segment_col.is_some()),
+        ("--bootstrap", args.bootstrap > 0),
+        ("--poisson-bootstrap", args.poisson_bootstrap),
+        ("--method permutation", args.method == MethodFlag::Permutation),
+        ("--expected-split", args.expected_split.is_some()),
+    ];
+    if let Some((flag, _)) = unsupported.iter().find(|(_, given)| *given) {
+        anyhow::bail!(
+            "{flag} is not available with --date-col: weekly reads use Welch's test (delta method for NUM/DEN) at each look"
+        );
+    }
+    let spec =
+        ColumnSpec { variant: Some(args.variant_col.clone()), metrics: args.metrics.clone(), ..Default::default() };
+    let dated = DatedSpec { date: date_col.to_string(), unit: args.unit_col.clone() };
+    let data = read_dated(&args.file, &spec, &dated).map_err(|e| {
+        let flag = match &e {
+            liftlab::Error::MissingColumn { column, .. } if column == date_col => Some(format!("--date-col {column}")),
+            liftlab::Error::MissingColumn { column, .. } if Some(column) == args.unit_col.as_ref() => {
+                Some(format!("--unit-col {column}"))
+            }
+            _ => None,
+        };
+        match flag {
+            Some(flag) => anyhow::Error::new(e).context(flag),
+            None => anyhow::Error::new(e),
+        }
+    })?;
+    let mut config = WeeklyConfig::new(&args.control, &args.variant_col);
+    config.alpha = args.alpha;
+    config.look_every = args.look_every.unwrap_or(7);
+    config.cs_n_star = args.cs_n_star;
+    config.lift_interval = match args.lift_ci {
+        LiftCi::Log => LiftInterval::Log,
+        LiftCi::Delta => LiftInterval::Delta,
+    };
+    let analysis = weekly_reads(&data, &config).with_context(|| format!("cannot analyse {}", args.file.display()))?;
+    for w in &analysis.warnings {
+        eprintln!("warning: {w}");
+    }
+    let text = match args.format {
+        OutputFormat::Table => weekly::weekly_table(&analysis),
+        OutputFormat::Json => json::to_json(&analysis)? + "\n",
+        OutputFormat::Csv => weekly::weekly_csv(&analysis)?,
     };
     emit(&text)
 }

@@ -1,5 +1,7 @@
 //! Reading experiment data from files.
 
+pub mod dated;
 pub mod units;
 
+pub use dated::{DateFormat, DatedSpec, DatedTable, read_dated};
 pub use units::{ColumnSpec, UnitTable, parse_number, read_units};

@@ -127,6 +127,25 @@ fn csv_kind_message(kind: &csv::ErrorKind) -> String {
 ///   covariate cell that is not a finite number or boolean, or an empty
 ///   arm label.
 pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
+    read_units_with(path, spec, &[], &mut |_, _| Ok(()))
+}
+
+/// The cells of the extra columns of one row, and the byte offset where the
+/// row starts (for [`line_at`]).
+pub(crate) type ExtraHook<'a> = dyn FnMut(&[&str], u64) -> Result<()> + 'a;
+
+/// [`read_units`], also handing the cells of the columns `extra` of every
+/// row, in order, to `hook` (after the row's own cells have been read).
+///
+/// # Errors
+/// As [`read_units`]; [`Error::MissingColumn`] for an extra column not in
+/// the header; whatever `hook` returns.
+pub(crate) fn read_units_with(
+    path: &Path,
+    spec: &ColumnSpec,
+    extra: &[&str],
+    hook: &mut ExtraHook<'_>,
+) -> Result<UnitTable> {
     let file = File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     let mut reader =
         csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(std::io::BufReader::new(file));
@@ -165,6 +184,7 @@ pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
         .collect::<Result<_>>()?;
     let covariate_idx = spec.covariate.as_deref().map(find).transpose()?;
     let segment_idx = spec.segment.as_deref().map(find).transpose()?;
+    let extra_idx: Vec<usize> = extra.iter().map(|c| find(c)).collect::<Result<_>>()?;
 
     let mut arm_ids: HashMap<String, u32> = HashMap::new();
     let mut seg_ids: HashMap<String, u32> = HashMap::new();
@@ -222,6 +242,10 @@ pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
         if let Some(i) = covariate_idx {
             covariate.push(number(i)?);
         }
+        if !extra_idx.is_empty() {
+            let cells: Vec<&str> = extra_idx.iter().map(|&i| &record[i]).collect();
+            hook(&cells, start)?;
+        }
     }
     if arm_of_row.is_empty() {
         return Err(Error::Csv {
@@ -256,7 +280,7 @@ pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
 /// Computed from the bytes, only when an error is reported: the `csv`
 /// crate's own line count is one short after CRLF line endings (the `\n` of
 /// a CRLF pair is consumed at the start of the next record).
-fn line_at(path: &Path, start: u64) -> u64 {
+pub(crate) fn line_at(path: &Path, start: u64) -> u64 {
     let Ok(bytes) = std::fs::read(path) else { return 0 };
     let mut s = (start as usize).min(bytes.len());
     while s < bytes.len() && (bytes[s] == b'\n' || bytes[s] == b'\r') {

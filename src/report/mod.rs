@@ -10,6 +10,7 @@ pub mod json;
 pub mod plot;
 pub mod store_plan;
 pub mod table;
+pub mod weekly;
 
 /// Output format of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

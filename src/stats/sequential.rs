@@ -837,6 +837,52 @@ pub fn confidence_sequence_rho(n_star: f64, alpha: f64) -> f64 {
     ((l + (l + 1.0).ln()) / n_star).sqrt()
 }
 
+/// Always-valid p-value of "no difference" at one look of the confidence
+/// sequence: the smallest `α` whose sequence excludes 0 at this look.
+///
+/// # Formula
+/// With `ρ` held fixed (tuned once, for the design's `α`, by
+/// [`confidence_sequence_rho`]) the half-width `w(n; α)` of
+/// [`confidence_sequence_half_width`] falls as `α` grows, so the sequences
+/// are nested and `{α : |Δ| > w(n; α)}` is an interval `(p, 1)`. Solving
+/// `|Δ| = w(n; α)` for `α`:
+/// ```text
+/// q = Δ² · nρ² / (2 · se² · (nρ² + 1))
+/// p = min(1, √(nρ² + 1) · e^{−q})
+/// ```
+/// (computed on the log scale). This is the closed-form root of the
+/// bisection on `α`; a unit test checks the two agree. Read over looks, its
+/// running minimum is the anytime-valid p-value: `P(min_n p_n ≤ α) ≤ α`
+/// (asymptotically) under no difference.
+///
+/// Returns NaN unless `se ≥ 0`, `n > 0`, `ρ > 0` and `Δ` are finite.
+///
+/// # References
+/// Waudby-Smith et al. (2021), arXiv:2103.06476, eq. (9); Howard, Ramdas,
+/// McAuliffe & Sekhon (2021), "Time-uniform, nonparametric, nonasymptotic
+/// confidence sequences", *Ann. Statist.* 49, §2 (p-values from confidence
+/// sequences).
+///
+/// ```
+/// use liftlab::stats::sequential::{confidence_sequence_half_width, confidence_sequence_pvalue};
+/// let (se, n, rho) = (0.1, 1000.0, 0.089);
+/// let p = confidence_sequence_pvalue(0.35, se, n, rho);
+/// // At alpha = p the sequence just touches 0.
+/// assert!((confidence_sequence_half_width(se, n, p, rho) - 0.35).abs() < 1e-12);
+/// ```
+pub fn confidence_sequence_pvalue(effect: f64, se: f64, n: f64, rho: f64) -> f64 {
+    let valid = effect.is_finite() && se >= 0.0 && se.is_finite() && n > 0.0 && n.is_finite() && rho > 0.0;
+    if !(valid && rho.is_finite()) {
+        return f64::NAN;
+    }
+    let nr2 = n * rho * rho;
+    if effect == 0.0 {
+        return 1.0;
+    }
+    let q = effect * effect * nr2 / (2.0 * se * se * (nr2 + 1.0));
+    (0.5 * (nr2 + 1.0).ln() - q).min(0.0).exp()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -888,5 +934,32 @@ mod tests {
         assert!(w > 1.959_963_984_540_054 * se);
         assert!(confidence_sequence_half_width(se, 0.0, alpha, rho).is_nan());
         assert!(confidence_sequence_rho(n, 1.0).is_nan());
+    }
+
+    #[test]
+    fn the_pvalue_is_the_root_of_the_bisection_on_alpha() {
+        let rho = confidence_sequence_rho(5000.0, 0.05);
+        for (effect, se, n) in [(0.3_f64, 0.1, 1000.0), (-0.05, 0.02, 25_000.0), (2.0, 1.3, 50.0), (0.01, 0.004, 1e6)] {
+            let excludes = |alpha: f64| confidence_sequence_half_width(se, n, alpha, rho) < effect.abs();
+            let p = confidence_sequence_pvalue(effect, se, n, rho);
+            if !excludes(1.0 - 1e-15) {
+                assert_eq!(p, 1.0);
+                continue;
+            }
+            // Bisection on ln(alpha).
+            let (mut lo, mut hi) = (-690.0_f64, (1.0 - 1e-15_f64).ln());
+            for _ in 0..200 {
+                let mid = 0.5 * (lo + hi);
+                if excludes(mid.exp()) {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            let hi = hi.exp();
+            assert!((p - hi).abs() <= 1e-10 * hi.max(1e-300), "{effect} {se} {n}: {p} vs {hi}");
+        }
+        assert_eq!(confidence_sequence_pvalue(0.0, 0.1, 10.0, rho), 1.0);
+        assert!(confidence_sequence_pvalue(0.1, 0.1, 0.0, rho).is_nan());
     }
 }
