@@ -365,7 +365,7 @@ fn simulated_aa(reps: u64, annual_revenue: f64, metric: fn(&liftlab::sim::store:
         (0..reps)
             .into_par_iter()
             .map(|r| {
-                let cfg = SimConfig { days: 84, holdout: 0.5, seed: 5000 + r, salt: r };
+                let cfg = SimConfig { days: 84, holdout: 0.5, seed: 5000 + r, salt: r, ..SimConfig::default() };
                 let (mut arms, mut days, mut y, mut units) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
                 let mut ids = std::collections::HashMap::new();
                 simulate(&profile, &cfg, Level::Session, &|_, _| {}, |o| {
