@@ -10,9 +10,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{OutputFormat, StoreArgs, emit};
 use liftlab::experiment::MethodChoice;
 use liftlab::io::{ColumnSpec, read_units};
+use liftlab::montecarlo::looks::monte_carlo_looks;
 use liftlab::montecarlo::{
     POWER_PERMUTATIONS, PowerConfig, PowerMethods, PowerReport, data_power, monte_carlo_power_with, simulated_mde,
 };
+use liftlab::report::looks::{looks_csv, looks_table};
 use liftlab::report::{csv, json, table};
 
 /// Flags of `liftlab power`. Simulates the store by default; with `--from`,
@@ -61,6 +63,12 @@ pub struct PowerArgs {
     /// Pre-period covariate column in --from: CUPED is tested too.
     #[arg(long, value_name = "COL", requires = "from", help_heading = "Power on your own data")]
     covariate: Option<String>,
+    /// Read each simulated test K times, equally spaced (e.g. weekly: --days
+    /// 84 --looks 12): false-positive rate and power of naive peeking, of a
+    /// group-sequential design (O'Brien-Fleming), of an always-valid
+    /// confidence sequence and of a single final look, on the same tests.
+    #[arg(long, value_name = "K", conflicts_with_all = ["from", "mde"], help_heading = "Weekly reads")]
+    looks: Option<u32>,
     /// Also find the simulated MDE: the smallest lift detected with --power,
     /// by bisection over the lift with common random numbers.
     #[arg(long, conflicts_with = "from", help_heading = "Simulated MDE")]
@@ -150,6 +158,17 @@ pub fn run(args: PowerArgs) -> Result<()> {
     } else {
         let profile = args.store.profile()?;
         let sim = args.store.sim_config(args.seed, 1);
+        if let Some(k) = args.looks {
+            let report = monte_carlo_looks(&profile, &sim, args.lift, k, &config, &progress);
+            bar.finish_and_clear();
+            let report = report?;
+            let text = match args.format {
+                OutputFormat::Table => looks_table(&report),
+                OutputFormat::Json => json::to_json(&report)? + "\n",
+                OutputFormat::Csv => looks_csv(&report)?,
+            };
+            return emit(&text);
+        }
         let report = if args.mde {
             let metric = args.mde_metric as usize;
             simulated_mde(&profile, &sim, &config, &methods, metric, args.power, args.mde_tolerance, &progress)

@@ -10,6 +10,7 @@
 //! bit-identical whatever the number of threads.
 
 mod data;
+pub mod looks;
 
 pub use data::{DataPowerReport, data_power};
 

@@ -7,6 +7,7 @@ pub mod csv;
 pub mod format;
 pub mod frontier_plot;
 pub mod json;
+pub mod looks;
 pub mod plot;
 pub mod store_plan;
 pub mod table;

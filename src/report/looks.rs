@@ -1,0 +1,92 @@
+//! Rendering a test read `K` times ([`crate::montecarlo::looks::LooksReport`]).
+
+use std::fmt::Write as _;
+
+use crate::montecarlo::looks::LooksReport;
+use crate::report::format::{count, pct, pct_short, pct_unsigned, usd};
+
+/// Columns of the looks CSV, in order: one row per metric × method.
+pub const LOOKS_COLUMNS: &[&str] =
+    &["metric", "method", "rejection_rate", "rejection_rate_se", "power", "power_se", "mean_stop_day"];
+
+/// The report as CSV text ([`LOOKS_COLUMNS`]).
+///
+/// # Errors
+/// Only if the CSV writer fails.
+pub fn looks_csv(r: &LooksReport) -> csv::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(LOOKS_COLUMNS)?;
+    for row in &r.rows {
+        w.write_record([
+            row.metric.clone(),
+            row.method.clone(),
+            row.rejection_rate.to_string(),
+            row.rejection_rate_se.to_string(),
+            row.power.to_string(),
+            row.power_se.to_string(),
+            row.mean_stop_day.to_string(),
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8"))
+}
+
+/// The report as a text table, with a closing line on what peeking costs.
+pub fn looks_table(r: &LooksReport) -> String {
+    let mut out = String::new();
+    let days: Vec<String> = r.sim.looks.iter().map(|d| d.to_string()).collect();
+    let _ = writeln!(
+        out,
+        "liftlab power --looks: store {} ({}/year), {} days, {} holdout, read {} times (days {})",
+        r.store,
+        usd(r.annual_revenue_usd).trim_end_matches(".00"),
+        r.sim.days,
+        pct_short(r.sim.holdout),
+        r.sim.looks.len(),
+        days.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "{} simulated tests, true lift {}, alpha {} two-sided; the same tests for every method",
+        count(r.config.replicates as f64),
+        pct(r.lift),
+        r.config.alpha
+    );
+    let null = r.lift == 0.0;
+    let rate = if null { "false positives" } else { "rejections" };
+    for metric in crate::montecarlo::looks::LOOK_METRICS {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{metric}");
+        let _ =
+            writeln!(out, "  {:<36}{:>20}{:>18}{:>12}", "method", rate, if null { "" } else { "power" }, "stops (day)");
+        for row in r.rows.iter().filter(|row| row.metric == metric) {
+            let power = if null {
+                String::new()
+            } else {
+                format!("{} ± {}", pct_unsigned(row.power), pct_unsigned(row.power_se))
+            };
+            let _ = writeln!(
+                out,
+                "  {:<36}{:>20}{:>18}{:>12.1}",
+                row.method,
+                format!("{} ± {}", pct_unsigned(row.rejection_rate), pct_unsigned(row.rejection_rate_se)),
+                power,
+                row.mean_stop_day
+            );
+        }
+    }
+    let naive = r.rows.iter().find(|row| row.method == crate::montecarlo::looks::LOOK_METHODS[0]);
+    if let (true, Some(n)) = (null, naive) {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "with no true effect, stopping at the first p < {} declares a winner {} of the time ({} looks); \
+             the sequential methods keep it at or below {}",
+            r.config.alpha,
+            pct_unsigned(n.rejection_rate),
+            r.sim.looks.len(),
+            pct_short(r.config.alpha)
+        );
+    }
+    out
+}
