@@ -401,6 +401,11 @@ enum Design {
     OnCost(bool),
 }
 
+/// The recommended rule's simulated test: its settings, the index into the
+/// simulation's (deduplicated) looks of each design look, and the `|z|`
+/// bounds.
+type SequentialSim = (SimConfig, Vec<usize>, Vec<f64>);
+
 /// Plans the recommended rule at this store: `(recommended, sequential
 /// config, bounds)`.
 fn plan_recommended(
@@ -408,7 +413,7 @@ fn plan_recommended(
     config: &AuditConfig,
     m: f64,
     fee: f64,
-) -> Result<(Recommended, Option<(SimConfig, Vec<usize>, Vec<f64>)>)> {
+) -> Result<(Recommended, Option<SequentialSim>)> {
     let plan_cfg = PlanConfig { target_lift: Some(config.target_lift), ..PlanConfig::default() };
     let mut looks = 4;
     let mut plan = store_plan(profile, &plan_cfg, Some(looks), config.seed)?;
@@ -564,13 +569,14 @@ pub fn dollars(x: f64) -> String {
     format!("{sign}${}", group_thousands(x.abs().round() as i64))
 }
 
-/// "1 in 5 times", "7 in 10 times", "never", "every time".
+/// How often, in words: "1 in N times" below 30%, "k in 10 times" from
+/// 30%, "never", "almost every time", "every time".
 pub fn frequency(p: f64) -> String {
     if p <= 0.0 {
         "never".into()
     } else if p >= 1.0 {
         "every time".into()
-    } else if p < 0.5 {
+    } else if p < 0.3 {
         format!("1 in {} times", (1.0 / p).round().max(2.0))
     } else {
         match (10.0 * p).round() as u32 {
@@ -847,6 +853,7 @@ mod tests {
         assert_eq!(frequency(0.2), "1 in 5 times");
         assert_eq!(frequency(0.11), "1 in 9 times");
         assert_eq!(frequency(0.52), "5 in 10 times");
+        assert_eq!(frequency(0.34), "3 in 10 times");
         assert_eq!(frequency(0.0), "never");
         assert_eq!(frequency(0.97), "almost every time");
     }

@@ -105,7 +105,7 @@ pub fn audit_table(a: &Audit) -> String {
             dollars(*value),
             block[0].right_decision
         );
-        let _ = writeln!(s, "  {:<21} {:>17} {:>17} {:>11}  {}", "rule", "P(keep)", "P(wrong)", "cost/month", "detail");
+        let _ = writeln!(s, "  {:<21} {:>17} {:>17} {:>11}  detail", "rule", "P(keep)", "P(wrong)", "cost/month");
         for r in block {
             let _ = writeln!(
                 s,
