@@ -82,7 +82,7 @@ fn draw_panel<DB: DrawingBackend>(
     let n = audits.len();
     let names: Vec<String> = audits.iter().map(|a| usd_short(a.annual_revenue_usd)).collect();
     let caption = if lift == 0.0 {
-        "true lift 0%: keeping is wrong".to_string()
+        "true lift 0%: keeping is wrong (at no cost without a fee)".to_string()
     } else {
         format!("true lift {}: removing is wrong (if V > 0)", pct_short(lift))
     };
