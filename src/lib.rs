@@ -15,6 +15,9 @@
 //!   [`montecarlo`] runs many simulated tests for power.
 //! - [`weekly`] replays a dated file look by look: what weekly peeking
 //!   sees, next to an always-valid confidence sequence.
+//! - [`audit`] measures the field's decision rules (weekly peeking, two
+//!   windows, an off switch, AOV before/after) and liftlab's own by
+//!   simulation: how often each keeps a module, wrongly, at what cost.
 //! - [`report`] renders results as a text table, JSON or CSV.
 //!
 //! ```
@@ -30,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod assign;
+pub mod audit;
 pub mod error;
 pub mod experiment;
 pub mod frontier;

@@ -3,6 +3,7 @@
 //! renders the result.
 
 mod analyze;
+mod audit;
 mod frontier;
 mod plan;
 mod power;
@@ -43,6 +44,11 @@ enum Command {
     /// The measurability frontier: the smallest detectable lift by store
     /// size, duration and holdout, with simulated checks, verdicts and plots.
     Frontier(frontier::FrontierArgs),
+    /// Audit the field's decision rules (weekly peeking, two windows at +8%,
+    /// a two-week off switch, AOV before/after) and liftlab's own, by
+    /// simulation at a store: how often each keeps a module, how often
+    /// wrongly, and what that costs per month.
+    Audit(audit::AuditArgs),
 }
 
 /// Output format flag shared by the subcommands.
@@ -103,6 +109,7 @@ pub fn run() -> Result<()> {
         Command::Simulate(args) => simulate::run(args),
         Command::Power(args) => power::run(args),
         Command::Frontier(args) => frontier::run(args),
+        Command::Audit(args) => audit::run(args),
     }
 }
 

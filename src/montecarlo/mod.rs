@@ -442,7 +442,9 @@ fn summarize_outcomes(name: &str, col: &[Outcome], alpha: f64) -> MetricPower {
     }
 }
 
-fn replicate_seed(seed: u64, r: u64) -> u64 {
+/// The seed of replicate `r` of a run seeded with `seed` (splitmix64 of a
+/// mix of both), so replicates do not depend on the order they run in.
+pub(crate) fn replicate_seed(seed: u64, r: u64) -> u64 {
     let mut s = seed ^ r.wrapping_mul(0xA076_1D64_78BD_642F);
     splitmix64(&mut s)
 }

@@ -3,6 +3,8 @@
 //! JSON and CSV field names are a public interface: they follow the
 //! contract in the README and change only with a CHANGELOG entry.
 
+pub mod audit;
+pub mod audit_plot;
 pub mod csv;
 pub mod format;
 pub mod frontier_plot;
