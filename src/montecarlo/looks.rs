@@ -146,10 +146,14 @@ fn expected_info(tests: &[Vec<Option<Read>>]) -> Vec<f64> {
     info
 }
 
+/// Each method's stop: the look index and the sign of the estimate, `None`
+/// for no rejection (in [`LOOK_METHODS`] order).
+type Decisions = [Option<(usize, i8)>; 4];
+
 /// The stopping look (index) and sign of each method on one replicate's
 /// reads, `None` for no rejection; `bounds` are the group-sequential
 /// boundaries of every look.
-fn decide(reads: &[Option<Read>], bounds: &[f64], alpha: f64) -> [Option<(usize, i8)>; 4] {
+fn decide(reads: &[Option<Read>], bounds: &[f64], alpha: f64) -> Decisions {
     let sign = |r: &Read| (r.effect > 0.0) as i8 - (r.effect < 0.0) as i8;
     let z_crit = stats::dist::normal_upper_quantile(alpha / 2.0);
     let last = reads.len() - 1;
@@ -227,7 +231,7 @@ pub fn monte_carlo_looks(
         group_sequential_bounds(&expected_info(&tests), config.alpha, Spending::OBrienFleming)
     };
     let bounds = [bounds_of(0)?, bounds_of(1)?];
-    let decisions: Vec<[[Option<(usize, i8)>; 4]; 2]> = reads
+    let decisions: Vec<[Decisions; 2]> = reads
         .iter()
         .map(|r| [decide(&r[0], &bounds[0], config.alpha), decide(&r[1], &bounds[1], config.alpha)])
         .collect();
