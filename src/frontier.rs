@@ -254,7 +254,8 @@ pub fn analytic_power(
 /// from the store's pilot ([`Pilot`]), [`rel_mde`] per metric — the
 /// computation of `liftlab plan --store`. Days for a relative lift `L`:
 /// [`Pilot::days_to_detect`]. The revenue floor is
-/// `revenue₀ · (MDE(revenue₀, d_max)/L)²` (the SE falls as `1/√revenue`).
+/// the revenue where the longest duration's MDE is `L` (by bisection; about
+/// `revenue₀ · (MDE(revenue₀, d_max)/L)²`, the SE falling as `1/√revenue`).
 ///
 /// `progress(done, total)` counts simulated check replicates.
 ///
@@ -317,8 +318,20 @@ pub fn frontier(
         .holdouts
         .iter()
         .map(|&h| {
+            // The MDE falls with revenue: bisection in ln(revenue), from the
+            // 1/√revenue guess.
             let best = rel_mde(&cal, 0, reference, longest, h, true, alpha, power)?;
-            Ok(RevenueFloor { holdout: h, annual_revenue_usd: reference * (best / config.target_lift).powi(2) })
+            let guess = reference * (best / config.target_lift).powi(2);
+            let (mut lo, mut hi) = ((guess / 16.0).ln(), (guess * 16.0).ln());
+            for _ in 0..100 {
+                let mid = 0.5 * (lo + hi);
+                if rel_mde(&cal, 0, mid.exp(), longest, h, true, alpha, power)? > config.target_lift {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            Ok(RevenueFloor { holdout: h, annual_revenue_usd: hi.exp() })
         })
         .collect::<Result<Vec<_>>>()?;
     let floors: Vec<String> = revenue_floors
@@ -528,10 +541,11 @@ mod tests {
         assert_eq!(f.rows.len(), 3 * 4);
         let at = |r: f64, d: u32| f.rows.iter().find(|x| x.annual_revenue_usd == r && x.days == d).unwrap();
         let a = at(250_000.0, 14);
-        // MDE ∝ 1/√visitors.
+        // MDE ∝ 1/√visitors, but for the treatment arm's larger variance at
+        // a large lift (a few percent here).
         let (small, big) = (at(250_000.0, 90), at(100_000_000.0, 90));
         let ratio = small.margin_per_session_rel_mde / big.margin_per_session_rel_mde;
-        assert!((ratio - (100_000_000.0f64 / 250_000.0).sqrt()).abs() < 1e-9 * ratio, "{ratio}");
+        assert!((ratio / (100_000_000.0f64 / 250_000.0).sqrt() - 1.0).abs() < 0.05, "{ratio}");
         assert!(a.margin_per_session_rel_mde > small.margin_per_session_rel_mde);
         for r in &f.rows {
             assert!(r.revenue_per_visitor_rel_mde_cuped <= r.revenue_per_visitor_rel_mde);
@@ -540,7 +554,7 @@ mod tests {
         // The floor is where the 90-day MDE equals the target.
         let floor = f.revenue_floors[0].annual_revenue_usd;
         let at_floor = rel_mde(&f.pilot, 0, floor, 90.0, 0.1, true, 0.05, 0.8).unwrap();
-        assert!((at_floor - 0.03).abs() < 1e-9, "{at_floor}");
+        assert!((at_floor - 0.03).abs() < 1e-6, "{at_floor}");
         for v in &f.verdicts {
             assert_eq!(v.days_to_target.is_some(), v.annual_revenue_usd >= floor, "{v:?}");
         }

@@ -48,13 +48,62 @@ fn plan_with_no_arguments_runs_the_default_store() {
         .assert()
         .success()
         .stdout(predicate::str::contains("$1,500,000/year"))
-        .stdout(predicate::str::contains("verdict: a 3% lift needs"))
-        .stdout(predicate::str::contains("not measurable"));
+        .stdout(predicate::str::contains("margin per session — primary"))
+        .stdout(predicate::str::contains("verdict: no test of up to 730 days can detect a 3% lift"));
+}
+
+#[test]
+fn plan_store_json_and_csv_contract() {
+    let p = json_of(liftlab().args([
+        "plan",
+        "--store",
+        "100m",
+        "--looks",
+        "4",
+        "--target-lift",
+        "0.05",
+        "--format",
+        "json",
+    ]));
+    let metrics = p["metrics"].as_array().unwrap();
+    let names: Vec<&str> = metrics.iter().map(|m| m["metric"].as_str().unwrap()).collect();
+    assert_eq!(names, ["margin_per_session", "revenue_per_visitor", "conversion"]);
+    for m in metrics {
+        assert_eq!(m["rows"].as_array().unwrap().len(), 5);
+        for key in ["days", "n_control", "n_treatment", "mde", "rel_mde", "rel_mde_cuped", "power_at_target"] {
+            assert!(m["rows"][0][key].is_number(), "rows[].{key}");
+        }
+        let (fixed, seq) = (m["days_to_detect"].as_f64().unwrap(), m["days_to_detect_sequential"].as_f64().unwrap());
+        assert!(fixed <= seq && seq < 1.2 * fixed + 1.0, "{fixed} {seq}");
+    }
+    // Unique visitors grow sublinearly: 90 days reach fewer than 3x 30 days' visitors.
+    let n = |i: usize| {
+        let r = &metrics[0]["rows"][i];
+        r["n_control"].as_f64().unwrap() + r["n_treatment"].as_f64().unwrap()
+    };
+    assert!(n(4) < 3.0 * n(2) && n(4) > n(2));
+    let design = &p["sequential"]["design"];
+    assert_eq!(design["bounds"].as_array().unwrap().len(), 4);
+    assert!((design["bounds"][3].as_f64().unwrap() - 2.024).abs() < 0.02, "{design}");
+    assert_eq!(p["sequential"]["look_days"].as_array().unwrap().len(), 4);
+    let out = liftlab().args(["plan", "--store", "5m", "--format", "csv"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("metric,days,n_control,n_treatment,mde,rel_mde,"), "{text}");
+    assert_eq!(text.lines().count(), 1 + 3 * 5);
+    // A store's CUPED reduction is measured, not given; --looks needs a store.
+    fails_with(&["plan", "--cuped-r2", "0.2"], &["--cuped-r2"]);
+    fails_with(
+        &["plan", "--daily-units", "10", "--baseline-mean", "1", "--baseline-sd", "2", "--looks", "4"],
+        &["--looks"],
+    );
+    fails_with(&["plan", "--looks", "0"], &["--looks"]);
+    fails_with(&["plan", "--store", "2m"], &["--store", "0.5m, 1.5m"]);
 }
 
 #[test]
 fn plan_json_contract() {
-    let p = json_of(liftlab().args(["plan", "--cuped-r2", "0.2", "--format", "json"]));
+    let direct = ["plan", "--daily-units", "2000", "--baseline-mean", "2", "--baseline-sd", "12"];
+    let p = json_of(liftlab().args(direct).args(["--cuped-r2", "0.2", "--format", "json"]));
     let rows = p["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 5);
     for key in ["days", "n_control", "n_treatment", "mde", "rel_mde", "rel_mde_cuped"] {
@@ -65,16 +114,17 @@ fn plan_json_contract() {
     // CUPED with rho² = 0.2 shrinks the MDE by √0.8.
     let ratio = rows[2]["rel_mde_cuped"].as_f64().unwrap() / rows[2]["rel_mde"].as_f64().unwrap();
     assert!((ratio - 0.8f64.sqrt()).abs() < 1e-12);
-    // 10% holdout of 30 days of the default store's sessions.
+    // 30 days of 2,000 new units a day.
     let n = rows[2]["n_control"].as_f64().unwrap() + rows[2]["n_treatment"].as_f64().unwrap();
-    assert!((n - 30.0 * 1_500_000.0 / 80.0 / 0.025 / 365.0).abs() < 1e-6);
+    assert!((n - 30.0 * 2000.0).abs() < 1e-6);
 }
 
 #[test]
 fn plan_draws_an_svg_plot() {
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("mde.svg");
-    liftlab().args(["plan", "--cuped-r2", "0.1", "--plot"]).arg(&svg).assert().success();
+    let direct = ["plan", "--daily-units", "2000", "--baseline-mean", "2", "--baseline-sd", "12"];
+    liftlab().args(direct).args(["--cuped-r2", "0.1", "--plot"]).arg(&svg).assert().success();
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg"));
     for label in
@@ -82,6 +132,10 @@ fn plan_draws_an_svg_plot() {
     {
         assert!(text.contains(label), "plot lacks {label:?}");
     }
+    let store = dir.path().join("store.svg");
+    liftlab().args(["plan", "--plot"]).arg(&store).assert().success();
+    let text = std::fs::read_to_string(&store).unwrap();
+    assert!(text.contains("Smallest detectable lift of margin per session"), "store plot title");
     fails_with(&["plan", "--plot", "/no/such/dir/x.svg"], &["/no/such/dir/x.svg"]);
 }
 

@@ -5,6 +5,7 @@ mod calibration;
 mod cli;
 mod cookie_cats;
 mod hillstrom;
+mod plan_store;
 mod reference;
 mod sequential;
 mod util;
