@@ -234,9 +234,9 @@ pub struct PowerReport {
     pub default_tests: Vec<DefaultTest>,
     /// One row per metric and method, in the order of [`METRICS`].
     pub metrics: Vec<MetricPower>,
-    /// What `liftlab plan` computes for the same store, duration, holdout
-    /// and lift: analytic power for revenue per session, sessions taken as
-    /// independent units (see [`plan_power`]).
+    /// What `liftlab plan --store` computes for the same store, duration,
+    /// holdout and lift: analytic power for margin per session (see
+    /// [`plan_power`]).
     pub plan_power: f64,
     /// The simulated MDE, when asked for ([`simulated_mde`]).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -714,24 +714,18 @@ pub fn monte_carlo_power_with(
     })
 }
 
-/// The analytic power `liftlab plan` reports for a store's economics at a
-/// relative lift: revenue per session, zero-inflated, with every session an
-/// independent unit ([`crate::plan::Traffic::from_economics`]).
-///
-/// # Formula
-/// `N = sessions/day · days`, `SE = σ·√(1/(hN) + 1/((1−h)N))`,
-/// `power = Φ(k − z) + Φ(−k − z)`, `k = lift·μ/SE` ([`stats::power_at`]).
-/// It ignores that sessions of one visitor are correlated (the visitor is
-/// what is randomized), the spread of visitors' propensity and the cohort
-/// mix, so it is optimistic for a visitor-randomized test.
+/// The analytic power `liftlab plan --store` reports for the primary
+/// metric, contribution margin per session, at a relative lift: the store's
+/// pilot, the reach curve's unique visitors and the delta method
+/// ([`crate::plan::pilot::Pilot::power`]), read at the test's duration.
 ///
 /// # Errors
-/// As [`crate::plan::plan`].
+/// As [`crate::plan::pilot::Pilot::measure`].
 pub fn plan_power(profile: &StoreProfile, sim: &SimConfig, lift: f64, alpha: f64) -> Result<f64> {
-    let traffic = crate::plan::Traffic::from_economics(crate::plan::StoreEconomics::from(profile))?;
-    let n = traffic.daily_units * sim.days as f64;
-    let se = traffic.sd * (1.0 / (sim.holdout * n) + 1.0 / ((1.0 - sim.holdout) * n)).sqrt();
-    Ok(stats::power_at(lift * traffic.mean, se, alpha))
+    use crate::plan::pilot::{Pilot, PlanMetric};
+    let pilot = Pilot::measure(profile, sim.seed, sim.days)?;
+    let (revenue, days) = (profile.annual_revenue_usd, sim.days as f64);
+    Ok(pilot.power(PlanMetric::MarginPerSession, revenue, days, sim.holdout, false, lift, alpha))
 }
 
 /// The simulated MDE of metric `metric` (an index into [`METRICS`]): the

@@ -498,8 +498,7 @@ pub fn power_table(p: &crate::montecarlo::PowerReport) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "liftlab plan for the same store (revenue per session, every session an independent unit): power {}. \
-         It is optimistic: the visitor is randomized, and one visitor's sessions share a propensity to buy.",
+        "liftlab plan --store for the same store (margin per session, visitors randomized, reach curve): power {}",
         pct_unsigned(p.plan_power)
     );
     if let Some(m) = &p.mde {
