@@ -75,16 +75,26 @@ pub fn looks_table(r: &LooksReport) -> String {
             );
         }
     }
-    let naive = r.rows.iter().find(|row| row.method == crate::montecarlo::looks::LOOK_METHODS[0]);
-    if let (true, Some(n)) = (null, naive) {
+    let first = crate::montecarlo::looks::LOOK_METRICS[0];
+    let rate_of = |k: usize| {
+        r.rows
+            .iter()
+            .find(|row| row.metric == first && row.method == crate::montecarlo::looks::LOOK_METHODS[k])
+            .map(|row| format!("{} ± {}", pct_unsigned(row.rejection_rate), pct_unsigned(row.rejection_rate_se)))
+            .unwrap_or_default()
+    };
+    if null {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "with no true effect, stopping at the first p < {} declares a winner {} of the time ({} looks); \
-             the sequential methods keep it at or below {}",
+            "with no true effect, stopping at the first p < {} declares a winner or loser in {} of tests ({} looks, {first}); \
+             the group-sequential design {}, the confidence sequence {}, a single final look {} (nominal {})",
             r.config.alpha,
-            pct_unsigned(n.rejection_rate),
+            rate_of(0),
             r.sim.looks.len(),
+            rate_of(1),
+            rate_of(2),
+            rate_of(3),
             pct_short(r.config.alpha)
         );
     }
