@@ -49,7 +49,7 @@ fn plan_holds_its_power_at_a_small_store() {
 
 /// The three stores of the issue, with more replicates (`.ci/run` runs it).
 #[test]
-#[ignore = "heavy: about 5 minutes on 2 cores; .ci/run runs it"]
+#[ignore = "heavy: about 3 minutes on 2 cores; .ci/run runs it"]
 fn plan_holds_its_power_at_three_store_sizes() {
     for store in ["1.5m", "5m", "20m"] {
         for (row, mde, power, se, implied) in check(store, 600) {
