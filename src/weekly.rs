@@ -291,7 +291,7 @@ pub fn look_days(first: i64, last: i64, every: u32) -> Result<Vec<i64>> {
 
 /// Per look, per metric, per arm: the sufficient statistics of the units
 /// seen by that look (`x` = the ratio metric's denominator).
-fn snapshots(data: &DatedTable, looks: &[i64]) -> Result<Vec<Vec<Vec<Moments>>>> {
+pub(crate) fn snapshots(data: &DatedTable, looks: &[i64]) -> Result<Vec<Vec<Vec<Moments>>>> {
     let t = &data.table;
     let (n_metrics, n_arms) = (t.metrics.len(), t.arms.len());
     let mut order: Vec<usize> = (0..t.n_rows()).collect();

@@ -727,3 +727,37 @@ fn power_from_a_file_with_too_few_buyers_says_why() {
         .stderr(predicate::str::contains("control mean is 0"))
         .stderr(predicate::str::contains("--holdout"));
 }
+
+#[test]
+fn plan_from_a_dated_file_measures_units_and_variance() {
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = dir.path().join("s.csv");
+    liftlab()
+        .args(["simulate", "--store", "0.5m", "--days", "28", "--seed", "4", "--level", "session", "--out"])
+        .arg(&sessions)
+        .assert()
+        .success();
+    let s = sessions.to_str().unwrap();
+    let args = ["plan", "--from", s, "--date-col", "day", "--unit-col", "visitor_id", "--metric", "revenue"];
+    let p = json_of(liftlab().args(args).args(["--days", "7,28,60", "--format", "json"]));
+    let rows = p["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(p["span_days"], 28);
+    assert_eq!(p["beyond_span"], serde_json::json!([60.0]));
+    // Units seen by day 28 are every visitor of the file, counted once.
+    let visitors: std::collections::HashSet<String> = std::fs::read_to_string(&sessions)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    let n = |r: &Value| r["n_control"].as_f64().unwrap() + r["n_treatment"].as_f64().unwrap();
+    assert!((n(&rows[1]) - visitors.len() as f64).abs() <= 1.0, "{} vs {}", n(&rows[1]), visitors.len());
+    assert!(n(&rows[0]) < n(&rows[1]) / 2.0 && rows[0]["rel_mde"].as_f64() > rows[1]["rel_mde"].as_f64());
+    assert!(p["verdict"].as_str().unwrap().contains("not extrapolated"));
+    fails_with(
+        &["plan", "--from", s, "--date-col", "day", "--metric", "revenue", "--daily-units", "5"],
+        &["--daily-units"],
+    );
+    fails_with(&["plan", "--from", s, "--date-col", "date", "--metric", "revenue"], &["date"]);
+}

@@ -6,10 +6,12 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::{OutputFormat, emit};
+use liftlab::io::dated::{DatedSpec, read_dated};
 use liftlab::io::{ColumnSpec, read_units};
+use liftlab::plan::dated::dated_plan;
 use liftlab::plan::store::store_plan;
 use liftlab::plan::{PlanConfig, Traffic, TrafficSource, plan};
-use liftlab::report::store_plan::{store_plan_csv, store_plan_table};
+use liftlab::report::store_plan::{dated_plan_csv, dated_plan_table, store_plan_csv, store_plan_table};
 use liftlab::report::{csv, json, table};
 use liftlab::stats::Moments;
 use liftlab::store::StoreProfile;
@@ -66,6 +68,15 @@ pub struct PlanArgs {
     /// variance reduction.
     #[arg(long, value_name = "COL", help_heading = "Traffic calibrated from data")]
     covariate: Option<String>,
+    /// Date column in --from (YYYY-MM-DD or day numbers): measure the units
+    /// seen and their variance after each number of days instead of
+    /// assuming --daily-units new units a day.
+    #[arg(long, value_name = "COL", requires = "from", help_heading = "Traffic calibrated from data")]
+    date_col: Option<String>,
+    /// Unit column in --from with --date-col: rows are events (sessions)
+    /// of units, summed per unit up to each day.
+    #[arg(long, value_name = "COL", requires = "date_col", help_heading = "Traffic calibrated from data")]
+    unit_col: Option<String>,
     /// Arm column in --from; with --control, calibrate on control rows only.
     #[arg(long, value_name = "COL", requires = "control", help_heading = "Traffic calibrated from data")]
     variant_col: Option<String>,
@@ -231,6 +242,41 @@ fn traffic(args: &PlanArgs) -> Result<Traffic> {
     Ok(traffic)
 }
 
+/// `plan --from FILE --date-col COL`: units and variance measured by day.
+fn dated(args: &PlanArgs, file: &std::path::Path, date: &str, config: &PlanConfig) -> Result<()> {
+    let Some(metric) = &args.metric else { bail!("--from needs --metric COL: the column to plan for") };
+    for (flag, given) in [
+        ("--daily-units", args.daily_units.is_some()),
+        ("--covariate", args.covariate.is_some()),
+        ("--cuped-r2", args.cuped_r2.is_some()),
+    ] {
+        if given {
+            bail!("{flag} does not apply with --date-col: units and their variance are measured in {}", file.display());
+        }
+    }
+    let spec =
+        ColumnSpec { variant: args.variant_col.clone(), metrics: vec![metric.clone()], covariate: None, segment: None };
+    let data = read_dated(file, &spec, &DatedSpec { date: date.to_string(), unit: args.unit_col.clone() })?;
+    let control = match &args.control {
+        Some(c) => Some(data.table.arms.iter().position(|a| a == c).ok_or_else(|| {
+            anyhow::anyhow!(
+                "control arm {c:?} is not in column {:?} of {} (labels found: {})",
+                args.variant_col.as_deref().unwrap_or_default(),
+                file.display(),
+                data.table.arms.join(", ")
+            )
+        })? as u32),
+        None => None,
+    };
+    let p = dated_plan(&data, control, config).with_context(|| format!("cannot plan on {}", file.display()))?;
+    let text = match args.format {
+        OutputFormat::Table => dated_plan_table(&p),
+        OutputFormat::Json => json::to_json(&p)? + "\n",
+        OutputFormat::Csv => dated_plan_csv(&p)?,
+    };
+    emit(&text)
+}
+
 /// Runs `liftlab plan`.
 pub fn run(args: PlanArgs) -> Result<()> {
     let config = PlanConfig {
@@ -267,6 +313,9 @@ pub fn run(args: PlanArgs) -> Result<()> {
             eprintln!("wrote {}", path.display());
         }
         return emit(&text);
+    }
+    if let (Some(file), Some(date)) = (&args.from, &args.date_col) {
+        return dated(&args, file, date, &config);
     }
     if args.store.is_some() || args.looks.is_some() {
         bail!("--store and --looks plan for a store; they do not apply with --from FILE or direct traffic");

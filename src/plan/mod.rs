@@ -5,8 +5,10 @@
 //! playbooks' metrics with visitors as the randomized unit and the reach
 //! curve, from a pilot simulation ([`pilot`]). [`plan`] plans from a
 //! metric's per-unit mean and sd and a number of new units per day (given
-//! directly or measured in a file).
+//! directly or measured in a file); [`dated`] from a dated file, where the
+//! units and their variance after `d` days are measured.
 
+pub mod dated;
 pub mod pilot;
 pub mod store;
 

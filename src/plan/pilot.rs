@@ -239,8 +239,7 @@ impl Pilot {
         lift: f64,
     ) -> f64 {
         let u = self.visitors(annual_revenue_usd, days);
-        let grow = (1.0 + lift).max(0.0);
-        self.moments(metric, days).rel_sd(cuped) * (1.0 / (holdout * u) + grow / ((1.0 - holdout) * u)).sqrt()
+        rel_se_at(self.moments(metric, days).rel_sd(cuped), u, holdout, lift)
     }
 
     /// Relative MDE: the lift `L` with `L = k(α, power)·SE_rel(L)`
@@ -265,16 +264,8 @@ impl Pilot {
         check_positive("--days", days)?;
         check_open_unit("--holdout", holdout)?;
         let k = stats::mde_multiplier(alpha, power)?;
-        let mut lift = k * self.rel_se(metric, annual_revenue_usd, days, holdout, cuped);
-        for _ in 0..50 {
-            let next = k * self.rel_se_at(metric, annual_revenue_usd, days, holdout, cuped, lift);
-            let done = (next - lift).abs() <= 1e-12 * lift;
-            lift = next;
-            if done {
-                break;
-            }
-        }
-        Ok(lift)
+        let u = self.visitors(annual_revenue_usd, days);
+        Ok(rel_mde_at(self.moments(metric, days).rel_sd(cuped), u, holdout, k))
     }
 
     /// Analytic power at relative lift `lift`: `Φ(k − z) + Φ(−k − z)`,
@@ -331,6 +322,29 @@ impl Pilot {
         }
         Ok(Some(hi))
     }
+}
+
+/// Relative SE of a lift `lift` with `units` randomized units (both arms)
+/// of per-unit relative sd `rel_sd`: `rel_sd·√(1/(h·U) + (1 + L)/((1 − h)·U))`
+/// (see [`Pilot::rel_se_at`]).
+pub fn rel_se_at(rel_sd: f64, units: f64, holdout: f64, lift: f64) -> f64 {
+    let grow = (1.0 + lift).max(0.0);
+    rel_sd * (1.0 / (holdout * units) + grow / ((1.0 - holdout) * units)).sqrt()
+}
+
+/// The relative MDE `L = k·SE_rel(L)` ([`rel_se_at`]) by fixed-point
+/// iteration from `L₀ = k·SE_rel(0)`; `k = z_{1−α/2} + z_power`.
+pub fn rel_mde_at(rel_sd: f64, units: f64, holdout: f64, k: f64) -> f64 {
+    let mut lift = k * rel_se_at(rel_sd, units, holdout, 0.0);
+    for _ in 0..50 {
+        let next = k * rel_se_at(rel_sd, units, holdout, lift);
+        let done = (next - lift).abs() <= 1e-12 * lift;
+        lift = next;
+        if done {
+            break;
+        }
+    }
+    lift
 }
 
 #[cfg(test)]

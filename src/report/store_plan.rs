@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::plan::dated::DatedPlan;
 use crate::plan::store::StorePlan;
 use crate::report::format::{count, days as fmt_days, pct_short, pct_unsigned, pvalue, sig, usd};
 
@@ -179,5 +180,85 @@ pub fn store_plan_table(p: &StorePlan) -> String {
         count(p.pilot.looks.last().map(|l| l.visitors as f64).unwrap_or(0.0)),
         p.pilot.seed
     );
+    out
+}
+
+/// A plan measured from a dated file as CSV text: the plan's columns
+/// ([`crate::report::csv::PLAN_COLUMNS`]), one row per duration within the
+/// data's span.
+///
+/// # Errors
+/// Only if the CSV writer fails.
+pub fn dated_plan_csv(p: &DatedPlan) -> csv::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(crate::report::csv::PLAN_COLUMNS)?;
+    let num = |x: f64| if x.is_finite() { format!("{x}") } else { String::new() };
+    for r in &p.rows {
+        w.write_record([
+            num(r.days),
+            format!("{:.0}", r.n_control),
+            format!("{:.0}", r.n_treatment),
+            num(r.mde),
+            num(r.rel_mde),
+            String::new(),
+            String::new(),
+            r.power_at_target.map(num).unwrap_or_default(),
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8"))
+}
+
+/// A plan measured from a dated file as a text table.
+pub fn dated_plan_table(p: &DatedPlan) -> String {
+    let mut out = String::new();
+    let cfg = &p.config;
+    let lift = cfg.target_lift.unwrap_or(0.03);
+    let _ = writeln!(out, "liftlab plan: minimum detectable effect (MDE) measured on a dated file");
+    let _ = writeln!(
+        out,
+        "data:    {} over {} days; metric {:?} per unit ({}), units counted once, their rows summed so far",
+        p.file,
+        fmt_days(p.span_days as f64),
+        p.metric,
+        p.rows_used
+    );
+    let _ = writeln!(
+        out,
+        "design:  {} holdout (control), alpha {} two-sided, power {}, target lift {}",
+        pct_short(cfg.holdout),
+        cfg.alpha,
+        pct_short(cfg.power),
+        pct_short(lift)
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:>6} {:>10} {:>10} {:>12} {:>9} {:>12}",
+        "days",
+        "control",
+        "treatment",
+        "MDE",
+        "rel MDE",
+        format!("power at {}", pct_short(lift))
+    );
+    for r in &p.rows {
+        let _ = writeln!(
+            out,
+            "{:>6} {:>10} {:>10} {:>12} {:>9} {:>12}",
+            fmt_days(r.days),
+            count(r.n_control),
+            count(r.n_treatment),
+            sig(r.mde, 4),
+            pct_unsigned(r.rel_mde),
+            r.power_at_target.map(pct_unsigned).unwrap_or_default()
+        );
+    }
+    if !p.beyond_span.is_empty() {
+        let days: Vec<String> = p.beyond_span.iter().map(|d| fmt_days(*d)).collect();
+        let _ = writeln!(out, "(not planned, beyond the data's {} days: {})", p.span_days, days.join(", "));
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "verdict: {}", p.verdict);
     out
 }
