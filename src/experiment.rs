@@ -312,6 +312,12 @@ pub struct MetricResult {
     /// Benjamini–Hochberg-adjusted p-value across the segments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pvalue_bh: Option<f64>,
+    /// Dunnett's many-to-one adjusted p-value of the Welch / delta-method
+    /// test, across the treatment arms that share this control (overall
+    /// results of a metric with two or more treatment arms;
+    /// [`stats::dunnett`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pvalue_dunnett: Option<f64>,
     /// CUPED-adjusted results, with `--covariate`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cuped: Option<CupedResult>,
@@ -426,6 +432,7 @@ pub fn analyze(table: &UnitTable, config: &AnalysisConfig) -> Result<Analysis> {
                 }
             }
         }
+        dunnett_adjust(table, m, control, &mut results);
     }
     for r in &results {
         let bad = non_finite_fields(r);
@@ -659,6 +666,36 @@ fn skew_report(y: (&[f64], &[f64]), d: Option<(&[f64], &[f64])>, var_l: (f64, f6
 
 /// One comparison of arm `t` against arm `c` for metric `m`, optionally
 /// within segment `seg`.
+/// Sets `pvalue_dunnett` on the overall results of metric `m` when two or
+/// more treatment arms share the control: `z_i = Δ_i/SE_i` and
+/// `λ_i = √v_0/SE_i`, `v_0` the variance of the control mean (delta method
+/// for a ratio metric).
+fn dunnett_adjust(table: &UnitTable, m: usize, control: usize, results: &mut [MetricResult]) {
+    let metric = &table.metric_names[m];
+    let idx: Vec<usize> =
+        (0..results.len()).filter(|&i| results[i].metric == *metric && results[i].segment.is_none()).collect();
+    if idx.len() < 2 {
+        return;
+    }
+    let rows: Vec<usize> = (0..table.n_rows()).filter(|&i| table.arm_of_row[i] as usize == control).collect();
+    let y: Vec<f64> = rows.iter().map(|&i| table.metrics[m][i]).collect();
+    let den = table.denominators.get(m).and_then(|d| d.as_ref());
+    let d: Option<Vec<f64>> = den.map(|d| rows.iter().map(|&i| d[i]).collect());
+    let mc = Moments::from_slices(&y, d.as_deref());
+    let v0 = match den {
+        Some(_) => stats::ratio_estimate(&mc).map(|e| e.var_of_mean).unwrap_or(f64::NAN),
+        None => mc.estimate().var_of_mean,
+    };
+    let z: Vec<f64> = idx.iter().map(|&i| results[i].welch.effect_size / results[i].welch.effect_size_se).collect();
+    let lambda: Vec<f64> = idx.iter().map(|&i| (v0.sqrt() / results[i].welch.effect_size_se).min(1.0)).collect();
+    if !(v0 >= 0.0) || lambda.iter().any(|l| !l.is_finite()) {
+        return;
+    }
+    for (&i, p) in idx.iter().zip(stats::dunnett(&z, &lambda)) {
+        results[i].pvalue_dunnett = Some(p);
+    }
+}
+
 fn compare(
     table: &UnitTable,
     config: &AnalysisConfig,
@@ -847,6 +884,7 @@ fn compare(
         cuped_test,
         pvalue_holm: None,
         pvalue_bh: None,
+        pvalue_dunnett: None,
         cuped,
         bootstrap,
     })

@@ -264,3 +264,22 @@ fn cli_analyze_and_plan_from_hillstrom() {
     }
     assert!(p["days_to_detect"].as_f64().unwrap() > 90.0);
 }
+
+/// Two e-mail arms share the "No E-Mail" control: each overall result gets
+/// Dunnett's many-to-one p-value, between the raw Welch p-value and its
+/// Bonferroni bound, and none of the single-comparison metrics' segments do.
+#[test]
+fn two_arms_sharing_a_control_get_dunnett_p_values() {
+    let Some(path) = shared_dataset("hillstrom/hillstrom.csv") else { return };
+    let table = read_units(&path, &spec()).unwrap();
+    let a = analyze(&table, &AnalysisConfig::new(CONTROL, "segment")).unwrap();
+    assert_eq!(a.results.len(), 6);
+    for r in &a.results {
+        let (p, d) = (r.welch.pvalue, r.pvalue_dunnett.expect("two treatment arms"));
+        assert!(p <= d && d <= (2.0 * p).min(1.0) + 1e-12, "{} / {}: raw {p}, Dunnett {d}", r.metric, r.variant);
+        // Near the Bonferroni bound for small p, near the raw p for large.
+        if p < 1e-3 {
+            assert!(d > 1.9 * p, "{} / {}: {d} vs {p}", r.metric, r.variant);
+        }
+    }
+}

@@ -220,3 +220,17 @@ fn sequential_design_invariants() {
     assert_within("certain rejection", sure.power, 1.0, 1e-12);
     assert_within("stops at look 1", sure.expected_info, 0.25, 1e-12);
 }
+
+/// Dunnett's many-to-one adjustment against scipy's multivariate normal CDF
+/// (`tests/reference/dunnett_reference.py`).
+#[test]
+fn dunnett_matches_the_multivariate_normal_reference() {
+    let reference = fixture("dunnett_reference.json");
+    for case in reference["cases"].as_array().unwrap() {
+        let (lambda, z, want) = (fvec(case, "lambda"), fvec(case, "z"), fvec(case, "pvalue"));
+        let got = liftlab::stats::dunnett(&z, &lambda);
+        for ((g, w), z) in got.iter().zip(&want).zip(&z) {
+            assert_within(&format!("Dunnett p at z = {z}, lambda = {lambda:?}"), *g, *w, 1e-6);
+        }
+    }
+}

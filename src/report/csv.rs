@@ -42,6 +42,7 @@ pub const ANALYSIS_COLUMNS: &[&str] = &[
     "test_rel_effect_size_ci_upper",
     "pvalue_holm",
     "pvalue_bh",
+    "pvalue_dunnett",
     "cuped_theta",
     "cuped_theta_control",
     "cuped_theta_treatment",
@@ -121,6 +122,7 @@ fn analysis_row(r: &MetricResult, srm_pvalue: f64) -> Vec<String> {
         opt(r.test.rel_effect_size_ci_upper),
         opt(r.pvalue_holm),
         opt(r.pvalue_bh),
+        opt(r.pvalue_dunnett),
     ];
     match &r.cuped {
         Some(c) => row.extend([
@@ -350,6 +352,7 @@ mod tests {
             cuped_test: None,
             pvalue_holm: None,
             pvalue_bh: None,
+            pvalue_dunnett: None,
             cuped: None,
             bootstrap: None,
         };

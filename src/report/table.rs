@@ -251,6 +251,14 @@ fn test_lines(out: &mut String, r: &MetricResult, t: &PrimaryTest, prefix: &str,
         };
         let verdict = if t.significant { "significant" } else { "not significant" };
         let _ = writeln!(out, "  {:<22}{name}: {why}; {verdict} at alpha {alpha}", "test used");
+        if let Some(p) = r.pvalue_dunnett {
+            let _ = writeln!(
+                out,
+                "  {:<22}p = {} (Welch / delta, many-to-one across the treatment arms sharing this control)",
+                "Dunnett-adjusted",
+                pvalue(p)
+            );
+        }
     }
 }
 

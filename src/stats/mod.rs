@@ -24,7 +24,7 @@ pub use bootstrap::{
 pub use cuped::{CupedAdjustment, CupedResult, cuped, cuped_adjust, cuped_with, ratio_cuped, ratio_cuped_adjust};
 pub use delta::{LiftInterval, RelativeLift, ratio_estimate, relative_lift, relative_lift_with};
 pub use moments::{ArmEstimate, Moments, RatioMoments};
-pub use multiple::{benjamini_hochberg, holm};
+pub use multiple::{benjamini_hochberg, dunnett, holm};
 pub use permutation::{
     ArmData, GroupedArms, PermutationConfig, PermutationResult, permutation_test, permutation_test_grouped,
 };
