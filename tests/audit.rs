@@ -6,15 +6,12 @@
 //! The heavy run against the issue's figures is `#[ignore]`d:
 //! `cargo test --release --test tests audit -- --ignored --nocapture`.
 
-use assert_cmd::Command;
 use liftlab::audit::{Audit, AuditConfig, AuditRow, Rule, audit, baseline_margin, decision_cost, monthly_value};
 use liftlab::report::audit::{AUDIT_COLUMNS, audit_csv};
 use liftlab::sim::store::DAYS_PER_MONTH;
 use liftlab::store::StoreProfile;
 
-fn liftlab() -> Command {
-    Command::cargo_bin("liftlab").unwrap()
-}
+use crate::util::{fails_with, liftlab};
 
 fn run(store: &str, config: &AuditConfig) -> Audit {
     audit(&StoreProfile::preset(store).unwrap(), config, &|_, _| {}).unwrap()
@@ -130,18 +127,6 @@ fn audit_reproduces_the_issues_figures() {
     near("off switch, true 1.5%", row(&a, Rule::OffSwitch2wk, 0.015).p_wrong, 0.52);
     within("off switch SD", row(&a, Rule::OffSwitch2wk, 0.0).sd_estimated_change.unwrap(), 0.075, 0.095);
     near("before/after", row(&a, Rule::PrePostAov, 0.015).p_keep, 0.5);
-}
-
-#[track_caller]
-fn fails_with(args: &[&str], needles: &[&str]) {
-    let out = liftlab().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(1), "liftlab {args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "liftlab {args:?} panicked: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    for n in needles {
-        assert!(stderr.contains(n), "stderr lacks {n:?}: {stderr}");
-    }
 }
 
 #[test]

@@ -1,44 +1,13 @@
 //! The `liftlab` binary end to end: output contracts, determinism, and
 //! clear errors (never a panic) on bad input.
 
-use std::io::Write;
-
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::util::repo;
-
-fn liftlab() -> Command {
-    Command::cargo_bin("liftlab").unwrap()
-}
+use crate::util::{csv_file, fails_with, json_of, liftlab, repo};
 
 fn synthetic() -> String {
     repo().join("datasets/sim_1.5m_30d.csv").to_str().unwrap().to_string()
-}
-
-fn csv_file(content: &str) -> tempfile::NamedTempFile {
-    let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
-    f.write_all(content.as_bytes()).unwrap();
-    f
-}
-
-fn json_of(cmd: &mut Command) -> Value {
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Runs and expects exit 1 with every `needle` in stderr and no panic.
-fn fails_with(args: &[&str], needles: &[&str]) {
-    let out = liftlab().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(1), "liftlab {args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "liftlab {args:?} panicked: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    for n in needles {
-        assert!(stderr.contains(n), "stderr lacks {n:?}: {stderr}");
-    }
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Shared helpers and the tolerances every comparison uses.
 
+use std::io::Write;
 use std::path::PathBuf;
 
+use assert_cmd::Command;
 use serde_json::Value;
 
 /// Relative tolerance for closed-form statistics against scipy/statsmodels
@@ -99,4 +101,43 @@ pub fn shared_dataset(rel: &str) -> Option<PathBuf> {
         );
         None
     }
+}
+
+/// The `liftlab` binary under test.
+pub fn liftlab() -> Command {
+    Command::cargo_bin("liftlab").unwrap()
+}
+
+/// A temporary `.csv` file holding `content`.
+pub fn csv_file(content: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    f.write_all(content.as_bytes()).unwrap();
+    f
+}
+
+/// Runs `cmd`, expects success, and parses its standard output as JSON.
+pub fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Runs and expects exit `code` with every `needle` in stderr and no panic.
+#[track_caller]
+pub fn fails_with_code(args: &[&str], code: i32, needles: &[&str]) -> String {
+    let out = liftlab().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(code), "liftlab {args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "liftlab {args:?} panicked: {stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "stderr lacks {n:?}: {stderr}");
+    }
+    stderr
+}
+
+/// Runs and expects exit 1, an `error: ` line with every `needle`, and no panic.
+#[track_caller]
+pub fn fails_with(args: &[&str], needles: &[&str]) {
+    let stderr = fails_with_code(args, 1, needles);
+    assert!(stderr.starts_with("error: "), "{stderr}");
 }

@@ -7,10 +7,8 @@
 //! `cargo test --release --test tests weekly -- --ignored --nocapture`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
-use assert_cmd::Command;
 use liftlab::assign::Arm;
 use liftlab::io::{DateFormat, DatedTable, UnitTable};
 use liftlab::sim::{Level, SimConfig, simulate};
@@ -22,23 +20,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::util::{assert_close, assert_within, f, fixture};
-
-fn liftlab() -> Command {
-    Command::cargo_bin("liftlab").unwrap()
-}
-
-fn csv_file(content: &str) -> tempfile::NamedTempFile {
-    let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
-    f.write_all(content.as_bytes()).unwrap();
-    f
-}
-
-fn json_of(cmd: &mut Command) -> Value {
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use crate::util::{assert_close, assert_within, csv_file, f, fails_with_code, fixture, json_of, liftlab};
 
 /// numpy transcription of GrowthBook's `sequential_rho`.
 fn hand_rho(n_star: f64, alpha: f64) -> f64 {
@@ -397,17 +379,6 @@ fn weekly_aa_calibration_simulated_sessions() {
     revenue.check(0.05);
 }
 
-/// Runs and expects `code` with every `needle` in stderr and no panic.
-fn fails_with(args: &[&str], code: i32, needles: &[&str]) {
-    let out = liftlab().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(code), "liftlab {args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "liftlab {args:?} panicked: {stderr}");
-    for n in needles {
-        assert!(stderr.contains(n), "stderr lacks {n:?}: {stderr}");
-    }
-}
-
 #[test]
 fn weekly_cli_errors_are_clear() {
     let good = csv_file(
@@ -416,43 +387,47 @@ fn weekly_cli_errors_are_clear() {
     let p = good.path().to_str().unwrap();
     let base = ["analyze", p, "--variant-col", "arm", "--control", "control", "--metric", "y"];
     let with = |extra: &[&'static str]| -> Vec<&str> { base.iter().copied().chain(extra.iter().copied()).collect() };
-    fails_with(
+    fails_with_code(
         &with(&["--date-col", "date"]),
         1,
         &["error: --date-col date", "no column named \"date\"", "arm, day, u, y"],
     );
-    fails_with(
+    fails_with_code(
         &with(&["--date-col", "day", "--unit-col", "user"]),
         1,
         &["--unit-col user", "no column named \"user\""],
     );
-    fails_with(&with(&["--date-col", "day", "--look-every", "0"]), 1, &["--look-every", "at least 1"]);
-    fails_with(&with(&["--date-col", "day", "--cs-n-star", "-5"]), 1, &["--cs-n-star"]);
-    fails_with(&with(&["--date-col", "day", "--covariate", "y"]), 1, &["--covariate is not available with --date-col"]);
-    fails_with(&with(&["--unit-col", "u"]), 2, &["--date-col"]);
+    fails_with_code(&with(&["--date-col", "day", "--look-every", "0"]), 1, &["--look-every", "at least 1"]);
+    fails_with_code(&with(&["--date-col", "day", "--cs-n-star", "-5"]), 1, &["--cs-n-star"]);
+    fails_with_code(
+        &with(&["--date-col", "day", "--covariate", "y"]),
+        1,
+        &["--covariate is not available with --date-col"],
+    );
+    fails_with_code(&with(&["--unit-col", "u"]), 2, &["--date-col"]);
     let mut holdout = with(&["--date-col", "day"]);
     holdout[5] = "holdout";
-    fails_with(&holdout, 1, &["control arm \"holdout\" is not in column \"arm\""]);
+    fails_with_code(&holdout, 1, &["control arm \"holdout\" is not in column \"arm\""]);
 
     let bad_date = csv_file("arm,day,y\ncontrol,2024-01-01,1\ntreatment,2024-02-30,2\n");
     let args = ["analyze", bad_date.path().to_str().unwrap(), "--variant-col", "arm", "--control", "control"];
     let mut a = args.to_vec();
     a.extend(["--metric", "y", "--date-col", "day"]);
-    fails_with(&a, 1, &["line 3", "column \"day\"", "not a valid calendar date", "2024-02-30"]);
+    fails_with_code(&a, 1, &["line 3", "column \"day\"", "not a valid calendar date", "2024-02-30"]);
     let words = csv_file("arm,day,y\ncontrol,3,1\ntreatment,next week,2\n");
     a[1] = words.path().to_str().unwrap();
-    fails_with(&a, 1, &["line 3", "\"day\"", "YYYY-MM-DD", "next week"]);
+    fails_with_code(&a, 1, &["line 3", "\"day\"", "YYYY-MM-DD", "next week"]);
 
     // One treatment unit: no look ever has two units in both arms.
     let thin = csv_file("arm,day,y\ncontrol,1,1\ncontrol,2,2\ncontrol,9,4\ntreatment,3,3\n");
     a[1] = thin.path().to_str().unwrap();
-    fails_with(&a, 1, &["arm \"treatment\" has 1 unit"]);
+    fails_with_code(&a, 1, &["arm \"treatment\" has 1 unit"]);
 
     // A unit whose events are in two arms.
     let two_arms = csv_file("arm,day,u,y\ncontrol,1,a,1\ntreatment,1,b,2\ntreatment,2,a,3\n");
     a[1] = two_arms.path().to_str().unwrap();
     a.extend(["--unit-col", "u"]);
-    fails_with(&a, 1, &["line 4", "unit \"a\"", "arm \"control\""]);
+    fails_with_code(&a, 1, &["line 4", "unit \"a\"", "arm \"control\""]);
 }
 
 #[test]

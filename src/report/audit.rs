@@ -1,6 +1,7 @@
 //! `liftlab audit` as a text table (one block per true lift) and as CSV
 //! (one row per rule × lift, [`AUDIT_COLUMNS`]).
 
+use crate::report::csv::{num, opt, write_rows};
 use std::fmt::Write;
 
 use crate::audit::{Audit, AuditRow, dollars};
@@ -30,14 +31,6 @@ pub const AUDIT_COLUMNS: &[&str] = &[
     "description",
     "verdict",
 ];
-
-fn num(x: f64) -> String {
-    if x.is_finite() { format!("{x}") } else { String::new() }
-}
-
-fn opt(x: Option<f64>) -> String {
-    x.map(num).unwrap_or_default()
-}
 
 /// A probability with its Monte Carlo SE, in percent (`21.0% ± 2.9%`);
 /// exact (no SE) when nothing was simulated.
@@ -130,33 +123,32 @@ pub fn audit_table(a: &Audit) -> String {
 /// # Errors
 /// Only if the CSV writer fails.
 pub fn audit_csv(a: &Audit) -> csv::Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(AUDIT_COLUMNS)?;
-    for r in &a.rows {
-        w.write_record([
-            a.store.clone(),
-            num(a.annual_revenue_usd),
-            num(a.fee_usd_per_month),
-            num(a.baseline_margin_per_month_usd),
-            r.rule.id().to_string(),
-            num(r.true_lift),
-            num(r.value_per_month_usd),
-            r.right_decision.clone(),
-            r.replicates.to_string(),
-            num(r.p_keep),
-            num(r.p_keep_se),
-            num(r.p_wrong),
-            num(r.p_wrong_se),
-            num(r.expected_cost_per_month_usd),
-            opt(r.any_look_rejection_rate),
-            opt(r.any_look_rejection_rate_se),
-            opt(r.median_decision_day),
-            opt(r.mean_estimated_change),
-            opt(r.sd_estimated_change),
-            r.description.clone(),
-            r.verdict.clone(),
-        ])?;
-    }
-    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
-    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8"))
+    write_rows(
+        AUDIT_COLUMNS,
+        a.rows.iter().map(|r| {
+            vec![
+                a.store.clone(),
+                num(a.annual_revenue_usd),
+                num(a.fee_usd_per_month),
+                num(a.baseline_margin_per_month_usd),
+                r.rule.id().to_string(),
+                num(r.true_lift),
+                num(r.value_per_month_usd),
+                r.right_decision.clone(),
+                r.replicates.to_string(),
+                num(r.p_keep),
+                num(r.p_keep_se),
+                num(r.p_wrong),
+                num(r.p_wrong_se),
+                num(r.expected_cost_per_month_usd),
+                opt(r.any_look_rejection_rate),
+                opt(r.any_look_rejection_rate_se),
+                opt(r.median_decision_day),
+                opt(r.mean_estimated_change),
+                opt(r.sd_estimated_change),
+                r.description.clone(),
+                r.verdict.clone(),
+            ]
+        }),
+    )
 }

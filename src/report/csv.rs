@@ -71,11 +71,13 @@ pub const ANALYSIS_COLUMNS: &[&str] = &[
     "srm_pvalue",
 ];
 
-fn num(x: f64) -> String {
+/// A finite number as written, an empty cell otherwise.
+pub(crate) fn num(x: f64) -> String {
     if x.is_finite() { format!("{x}") } else { String::new() }
 }
 
-fn opt(x: Option<f64>) -> String {
+/// [`num`] of a present value, an empty cell for `None`.
+pub(crate) fn opt(x: Option<f64>) -> String {
     x.map(num).unwrap_or_default()
 }
 
@@ -168,7 +170,8 @@ fn analysis_row(r: &MetricResult, srm_pvalue: f64) -> Vec<String> {
     row
 }
 
-fn write_rows(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> csv::Result<String> {
+/// `header` and `rows` as CSV text.
+pub(crate) fn write_rows(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> csv::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header)?;
     for row in rows {
@@ -196,21 +199,21 @@ pub const PLAN_COLUMNS: &[&str] =
 /// # Errors
 /// Only if the CSV writer fails.
 pub fn plan_csv(p: &Plan) -> csv::Result<String> {
-    write_rows(
-        PLAN_COLUMNS,
-        p.rows.iter().map(|r| {
-            vec![
-                num(r.days),
-                num(r.n_control),
-                num(r.n_treatment),
-                num(r.mde),
-                num(r.rel_mde),
-                opt(r.mde_cuped),
-                opt(r.rel_mde_cuped),
-                opt(r.power_at_target),
-            ]
-        }),
-    )
+    write_rows(PLAN_COLUMNS, p.rows.iter().map(plan_row))
+}
+
+/// One plan row's cells, in [`PLAN_COLUMNS`] order.
+pub(crate) fn plan_row(r: &crate::plan::PlanRow) -> Vec<String> {
+    vec![
+        num(r.days),
+        num(r.n_control),
+        num(r.n_treatment),
+        num(r.mde),
+        num(r.rel_mde),
+        opt(r.mde_cuped),
+        opt(r.rel_mde_cuped),
+        opt(r.power_at_target),
+    ]
 }
 
 /// Columns of the Monte Carlo power CSV, in order.

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::montecarlo::looks::LooksReport;
+use crate::report::csv::{num, write_rows};
 use crate::report::format::{count, pct, pct_short, pct_unsigned, usd};
 
 /// Columns of the looks CSV, in order: one row per metric × method.
@@ -14,21 +15,20 @@ pub const LOOKS_COLUMNS: &[&str] =
 /// # Errors
 /// Only if the CSV writer fails.
 pub fn looks_csv(r: &LooksReport) -> csv::Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(LOOKS_COLUMNS)?;
-    for row in &r.rows {
-        w.write_record([
-            row.metric.clone(),
-            row.method.clone(),
-            row.rejection_rate.to_string(),
-            row.rejection_rate_se.to_string(),
-            row.power.to_string(),
-            row.power_se.to_string(),
-            row.mean_stop_day.to_string(),
-        ])?;
-    }
-    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
-    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8"))
+    write_rows(
+        LOOKS_COLUMNS,
+        r.rows.iter().map(|row| {
+            vec![
+                row.metric.clone(),
+                row.method.clone(),
+                num(row.rejection_rate),
+                num(row.rejection_rate_se),
+                num(row.power),
+                num(row.power_se),
+                num(row.mean_stop_day),
+            ]
+        }),
+    )
 }
 
 /// The report as a text table, with a closing line on what peeking costs.

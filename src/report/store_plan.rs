@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::plan::dated::DatedPlan;
 use crate::plan::store::StorePlan;
+use crate::report::csv::{PLAN_COLUMNS, plan_row, write_rows};
 use crate::report::format::{count, days as fmt_days, pct_short, pct_unsigned, pvalue, sig, usd};
 
 /// Columns of the store plan CSV, in order: one row per metric × duration.
@@ -29,30 +30,16 @@ pub const STORE_PLAN_COLUMNS: &[&str] = &[
 /// # Errors
 /// Only if the CSV writer fails.
 pub fn store_plan_csv(p: &StorePlan) -> csv::Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(STORE_PLAN_COLUMNS)?;
-    let num = |x: f64| if x.is_finite() { format!("{x}") } else { String::new() };
     let days = |d: Option<u32>| d.map(|d| d.to_string()).unwrap_or_default();
-    for m in &p.metrics {
-        for r in &m.rows {
-            w.write_record([
-                m.metric.label().to_string(),
-                num(r.days),
-                format!("{:.0}", r.n_control),
-                format!("{:.0}", r.n_treatment),
-                num(r.mde),
-                num(r.rel_mde),
-                r.mde_cuped.map(num).unwrap_or_default(),
-                r.rel_mde_cuped.map(num).unwrap_or_default(),
-                r.power_at_target.map(num).unwrap_or_default(),
-                days(m.days_to_detect),
-                days(m.days_to_detect_cuped),
-                days(m.days_to_detect_sequential),
-            ])?;
-        }
-    }
-    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
-    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8"))
+    let rows = p.metrics.iter().flat_map(|m| {
+        m.rows.iter().map(move |r| {
+            let mut row = plan_row(r);
+            row.insert(0, m.metric.label().to_string());
+            row.extend([days(m.days_to_detect), days(m.days_to_detect_cuped), days(m.days_to_detect_sequential)]);
+            row
+        })
+    });
+    write_rows(STORE_PLAN_COLUMNS, rows)
 }
 
 /// The plan as a text table.
@@ -190,23 +177,7 @@ pub fn store_plan_table(p: &StorePlan) -> String {
 /// # Errors
 /// Only if the CSV writer fails.
 pub fn dated_plan_csv(p: &DatedPlan) -> csv::Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(crate::report::csv::PLAN_COLUMNS)?;
-    let num = |x: f64| if x.is_finite() { format!("{x}") } else { String::new() };
-    for r in &p.rows {
-        w.write_record([
-            num(r.days),
-            format!("{:.0}", r.n_control),
-            format!("{:.0}", r.n_treatment),
-            num(r.mde),
-            num(r.rel_mde),
-            String::new(),
-            String::new(),
-            r.power_at_target.map(num).unwrap_or_default(),
-        ])?;
-    }
-    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
-    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8"))
+    write_rows(PLAN_COLUMNS, p.rows.iter().map(plan_row))
 }
 
 /// A plan measured from a dated file as a text table.
