@@ -34,6 +34,7 @@
 
 pub mod assign;
 pub mod audit;
+pub mod compare;
 pub mod error;
 pub mod experiment;
 pub mod frontier;
