@@ -43,7 +43,7 @@ use rand_distr::{Distribution, Poisson, StandardNormal};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::assign::{Arm, assign};
+use crate::assign::{Arm, bucket};
 use crate::error::{Error, Result, check_open_unit, check_positive};
 use crate::rng::{LiftRng, domain, stream};
 use crate::sim::traffic::{self, CohortAudience};
@@ -80,6 +80,71 @@ pub struct SimConfig {
     /// off mid-test). `None`: live throughout. With a window the holdout
     /// may be 0 (no control: before/after designs).
     pub treatment_window: Option<(u32, u32)>,
+    /// Arms of a multi-arm test, in order, with their shares of visitors
+    /// (summing to 1): `control` (no module) and policies of
+    /// [`StoreProfile::policy`] (`treatment`, `rules`, `model`). Empty: the
+    /// two-arm test `control` (share `holdout`) vs `treatment`.
+    pub arms: Vec<ArmSpec>,
+}
+
+/// One arm of a multi-arm test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArmSpec {
+    /// `control`, or a policy name ([`crate::store::POLICY_NAMES`]).
+    pub name: String,
+    /// Share of visitors, in (0, 1].
+    pub share: f64,
+}
+
+impl SimConfig {
+    /// The arms of the test: [`SimConfig::arms`], or `control` (share
+    /// `holdout`) and `treatment`.
+    pub fn arm_specs(&self) -> Vec<ArmSpec> {
+        if self.arms.is_empty() {
+            vec![
+                ArmSpec { name: "control".into(), share: self.holdout },
+                ArmSpec { name: "treatment".into(), share: 1.0 - self.holdout },
+            ]
+        } else {
+            self.arms.clone()
+        }
+    }
+}
+
+/// Parses `control=0.1,rules=0.45,model=0.45` into arms.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `--arms` for a malformed entry, an
+/// unknown or repeated name, a share outside (0, 1], or shares that do not
+/// sum to 1.
+pub fn parse_arms(spec: &str) -> Result<Vec<ArmSpec>> {
+    let mut arms: Vec<ArmSpec> = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((name, share)) = part.split_once('=') else {
+            return Err(Error::invalid("--arms", part, "NAME=SHARE entries such as control=0.1,rules=0.45,model=0.45"));
+        };
+        let name = name.trim().to_ascii_lowercase();
+        if name != "control" && !crate::store::POLICY_NAMES.contains(&name.as_str()) {
+            return Err(Error::invalid(
+                "--arms",
+                &name,
+                &format!("control or a policy ({})", crate::store::POLICY_NAMES.join(", ")),
+            ));
+        }
+        let share: f64 = share.trim().parse().map_err(|_| Error::invalid("--arms", part, "a numeric share, e.g. rules=0.45"))?;
+        if !(share > 0.0 && share <= 1.0) {
+            return Err(Error::invalid("--arms", part, "a share in (0, 1]"));
+        }
+        if arms.iter().any(|a| a.name == name) {
+            return Err(Error::invalid("--arms", &name, "each arm once"));
+        }
+        arms.push(ArmSpec { name, share });
+    }
+    let total: f64 = arms.iter().map(|a| a.share).sum();
+    if arms.len() < 2 || (total - 1.0).abs() > 1e-6 {
+        return Err(Error::invalid("--arms", spec, "two or more arms whose shares sum to 1"));
+    }
+    Ok(arms)
 }
 
 impl Default for SimConfig {
@@ -93,6 +158,7 @@ impl Default for SimConfig {
             looks: Vec::new(),
             daily: false,
             treatment_window: None,
+            arms: Vec::new(),
         }
     }
 }
@@ -142,8 +208,10 @@ pub enum Level {
 pub struct VisitorRow {
     /// Visitor id.
     pub visitor_id: u64,
-    /// Arm.
+    /// Arm: control or treated.
     pub arm: Arm,
+    /// Index of the arm in [`SimConfig::arm_specs`].
+    pub variant: u8,
     /// Cohort index into the profile's cohorts.
     pub cohort: u8,
     /// Sessions.
@@ -175,8 +243,10 @@ pub struct SessionRow {
     pub visitor_id: u64,
     /// Day of the test, 0-based.
     pub day: u32,
-    /// Arm.
+    /// Arm: control or treated.
     pub arm: Arm,
+    /// Index of the arm in [`SimConfig::arm_specs`].
+    pub variant: u8,
     /// Cohort index.
     pub cohort: u8,
     /// Surface index into the profile's surfaces.
@@ -430,6 +500,42 @@ impl VisitorSoFar {
     }
 }
 
+/// Per-visitor statistics of one arm of a multi-arm test.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ArmStats {
+    /// Contribution margin (`y`) over sessions (`x`): margin per session.
+    pub margin_per_session: Moments,
+    /// Revenue per visitor (`y`) with pre-period revenue (`x`).
+    pub revenue: Moments,
+    /// Orders (`y`) over sessions (`x`): conversion per session.
+    pub orders_per_session: Moments,
+}
+
+impl ArmStats {
+    fn merge(&mut self, o: &ArmStats) {
+        self.margin_per_session.merge(&o.margin_per_session);
+        self.revenue.merge(&o.revenue);
+        self.orders_per_session.merge(&o.orders_per_session);
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct ArmSums {
+    margin: Sums,
+    revenue: Sums,
+    orders: Sums,
+}
+
+impl ArmSums {
+    fn stats(&self) -> ArmStats {
+        ArmStats {
+            margin_per_session: self.margin.moments(),
+            revenue: self.revenue.moments(),
+            orders_per_session: self.orders.moments(),
+        }
+    }
+}
+
 /// One shard's output.
 #[derive(Debug, Clone, Default)]
 pub struct ShardOutput {
@@ -439,6 +545,9 @@ pub struct ShardOutput {
     pub sessions: Vec<SessionRow>,
     /// The shard's totals.
     pub truth: Truth,
+    /// The shard's totals per arm ([`SimResult::by_arm`]).
+    pub by_arm: Vec<Truth>,
+    arm_sums: Vec<ArmSums>,
     stats: ShardSums,
     looks: Vec<ShardSums>,
     daily: Vec<[DayTotals; 2]>,
@@ -454,7 +563,6 @@ struct Model {
     looks: Vec<u32>,
     daily: bool,
     window: (u32, u32),
-    holdout: f64,
     seed: u64,
     salt: u64,
     cohort_cum: Vec<f64>,
@@ -470,25 +578,74 @@ struct Model {
     pre_sigma2: Vec<f64>,
     surface_cum: Vec<f64>,
     ctr_control: Vec<f64>,
-    ctr_treatment: Vec<f64>,
+    /// Upper bounds of the arms' buckets (cumulative shares).
+    arm_cum: Vec<f64>,
+    arms: Vec<ArmModel>,
+    conversion_rate: f64,
+    propensity_sd: f64,
+    extra_units: f64,
+    upt: f64,
+    margin_rate: f64,
+    shipping: f64,
+    fee_rate: f64,
+    return_rate: f64,
+    return_cost: f64,
+    day_cum: Vec<f64>,
+}
+
+/// One arm's experience as sampling tables (control: no effect, no fee).
+struct ArmModel {
+    treated: bool,
+    ctr: Vec<f64>,
     /// `lift[s][c]`.
     lift: Vec<Vec<f64>>,
     /// `flag[s][c]`: probability scale that an order that happens anyway is
     /// counted as influenced.
     flag: Vec<Vec<f64>>,
-    conversion_rate: f64,
-    propensity_sd: f64,
-    extra_units: f64,
-    upt: f64,
     aov_factor: f64,
     margin_rate: f64,
-    margin_rate_treated: f64,
-    shipping: f64,
-    fee_rate: f64,
-    return_rate: f64,
-    return_cost: f64,
-    fee_per_treated_session: f64,
-    day_cum: Vec<f64>,
+    fee_per_session: f64,
+}
+
+impl ArmModel {
+    /// The tables of a treated arm: per-surface and per-cohort lifts that
+    /// average to the conversion lift over orders (`order_w`, by cohort).
+    fn treated(p: &StoreProfile, t: &crate::store::TreatmentEffect, order_w: &[f64], fee_per_session: f64) -> Self {
+        let ws: Vec<f64> = p.surfaces.iter().map(|s| *t.surface_weights.get(&s.name).unwrap_or(&1.0)).collect();
+        let wc: Vec<f64> = p.cohorts.iter().map(|c| *t.cohort_weights.get(&c.name).unwrap_or(&1.0)).collect();
+        let s_total: f64 = p.surfaces.iter().map(|s| s.share).sum();
+        let ks: f64 = p.surfaces.iter().zip(&ws).map(|(s, w)| s.share / s_total * w).sum();
+        let kc: f64 = order_w.iter().zip(&wc).map(|(a, w)| a * w).sum();
+        let k = ks * kc;
+        let lift: Vec<Vec<f64>> = ws
+            .iter()
+            .map(|s| wc.iter().map(|c| if k > 0.0 { t.conversion_lift * s * c / k } else { 0.0 }).collect())
+            .collect();
+        let kappa = t.cannibalization;
+        let flag = lift.iter().map(|row| row.iter().map(|l| (kappa * l / (1.0 - kappa)).max(0.0)).collect()).collect();
+        Self {
+            treated: true,
+            ctr: p.surfaces.iter().map(|s| (s.ctr * (1.0 + t.ctr_lift)).min(1.0)).collect(),
+            lift,
+            flag,
+            aov_factor: 1.0 + t.aov_lift,
+            margin_rate: p.gross_margin_rate * (1.0 + t.margin_mix_lift),
+            fee_per_session,
+        }
+    }
+
+    fn control(p: &StoreProfile) -> Self {
+        let zeros = vec![vec![0.0; p.cohorts.len()]; p.surfaces.len()];
+        Self {
+            treated: false,
+            ctr: p.surfaces.iter().map(|s| s.ctr).collect(),
+            lift: zeros.clone(),
+            flag: zeros,
+            aov_factor: 1.0,
+            margin_rate: p.gross_margin_rate,
+            fee_per_session: 0.0,
+        }
+    }
 }
 
 fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -547,7 +704,14 @@ fn lognormal(rng: &mut LiftRng, mu: f64, sigma: f64) -> f64 {
 impl Model {
     fn new(p: &StoreProfile, cfg: &SimConfig) -> Result<Self> {
         p.validate()?;
-        if cfg.treatment_window.is_some() && cfg.holdout == 0.0 {
+        if !cfg.arms.is_empty() {
+            let names: Vec<&str> = cfg.arms.iter().map(|a| a.name.as_str()).collect();
+            let spec = cfg.arms.iter().map(|a| format!("{}={}", a.name, a.share)).collect::<Vec<_>>().join(",");
+            let reparsed = parse_arms(&spec)?;
+            if reparsed.iter().map(|a| a.name.as_str()).collect::<Vec<_>>() != names {
+                return Err(Error::invalid("--arms", spec, "arms named in lower case"));
+            }
+        } else if cfg.treatment_window.is_some() && cfg.holdout == 0.0 {
             // A before/after design: everyone is in the treatment arm.
         } else {
             check_open_unit("--holdout", cfg.holdout)?;
@@ -598,24 +762,33 @@ impl Model {
         let price_sigma = (1.0 + price_cv2).ln().sqrt();
         let aov_c: Vec<f64> = p.cohorts.iter().map(|c| p.aov_usd * c.aov_multiplier / aov_norm).collect();
 
-        let t = &p.treatment;
-        let ws: Vec<f64> = p.surfaces.iter().map(|s| *t.surface_weights.get(&s.name).unwrap_or(&1.0)).collect();
-        let wc: Vec<f64> = p.cohorts.iter().map(|c| *t.cohort_weights.get(&c.name).unwrap_or(&1.0)).collect();
-        let s_total: f64 = p.surfaces.iter().map(|s| s.share).sum();
-        let ks: f64 = p.surfaces.iter().zip(&ws).map(|(s, w)| s.share / s_total * w).sum();
-        let kc: f64 = order_w.iter().zip(&wc).map(|(a, w)| a * w).sum();
-        let k = ks * kc;
-        let lift: Vec<Vec<f64>> = ws
-            .iter()
-            .map(|s| wc.iter().map(|c| if k > 0.0 { t.conversion_lift * s * c / k } else { 0.0 }).collect())
-            .collect();
-        let kappa = t.cannibalization;
-        let flag = lift.iter().map(|row| row.iter().map(|l| (kappa * l / (1.0 - kappa)).max(0.0)).collect()).collect();
-
         let day_cum = cumulative(weights.iter().copied());
-        let treated_sessions = sessions * (1.0 - cfg.holdout) * in_window / exposure;
         let window_days = window.1.min(cfg.days) - window.0;
-        let fee_total = p.platform_fee_usd_per_month * window_days as f64 / DAYS_PER_MONTH;
+        // Each treated arm pays its monthly fee over the days it is live,
+        // spread over its expected live sessions.
+        let specs = cfg.arm_specs();
+        let mut arms = Vec::with_capacity(specs.len());
+        for a in &specs {
+            if a.name == "control" {
+                arms.push(ArmModel::control(p));
+                continue;
+            }
+            let (effect, fee) = p.policy(&a.name)?;
+            let fee_total = fee * window_days as f64 / DAYS_PER_MONTH;
+            let live_sessions = sessions * a.share * in_window / exposure;
+            let per_session = if live_sessions > 0.0 { fee_total / live_sessions } else { 0.0 };
+            arms.push(ArmModel::treated(p, &effect, &order_w, per_session));
+        }
+        let mut arm_cum: Vec<f64> = specs
+            .iter()
+            .scan(0.0, |acc, a| {
+                *acc += a.share;
+                Some(*acc)
+            })
+            .collect();
+        if let Some(last) = arm_cum.last_mut() {
+            *last = f64::INFINITY;
+        }
 
         Ok(Self {
             visitors,
@@ -625,7 +798,6 @@ impl Model {
             looks: cfg.looks.clone(),
             daily: cfg.daily,
             window,
-            holdout: cfg.holdout,
             seed: cfg.seed,
             salt: cfg.salt,
             cohort_cum: cumulative(reached.iter().copied()),
@@ -638,21 +810,17 @@ impl Model {
             pre_sigma2: (0..64).map(|n| (1.0 + p.aov_cv * p.aov_cv / (n.max(1)) as f64).ln()).collect(),
             surface_cum: cumulative(p.surfaces.iter().map(|s| s.share)),
             ctr_control: p.surfaces.iter().map(|s| s.ctr).collect(),
-            ctr_treatment: p.surfaces.iter().map(|s| (s.ctr * (1.0 + t.ctr_lift)).min(1.0)).collect(),
-            lift,
-            flag,
+            arm_cum,
+            arms,
             conversion_rate: p.conversion_rate,
             propensity_sd: p.propensity_sd,
             extra_units: upt - 1.0,
             upt,
-            aov_factor: 1.0 + t.aov_lift,
             margin_rate: p.gross_margin_rate,
-            margin_rate_treated: p.gross_margin_rate * (1.0 + t.margin_mix_lift),
             shipping: p.shipping_cost_usd,
             fee_rate: p.payment_fee_rate,
             return_rate: p.return_rate,
             return_cost: p.return_cost_usd,
-            fee_per_treated_session: if treated_sessions > 0.0 { fee_total / treated_sessions } else { 0.0 },
             day_cum,
         })
     }
@@ -689,6 +857,8 @@ impl Model {
         let with_days =
             level == Level::Session || !self.looks.is_empty() || self.daily || self.window != (0, self.days);
         let mut so_far = vec![VisitorSoFar::default(); self.looks.len()];
+        let mut by_arm = vec![Truth::default(); self.arms.len()];
+        out.arm_sums = vec![ArmSums::default(); self.arms.len()];
         let sd = self.propensity_sd;
         for id in start as u64..end as u64 {
             let c = pick(&self.cohort_cum, rng.random());
@@ -703,12 +873,17 @@ impl Model {
                 let (mu, sigma) = self.pre_sum_lognormal(c, n_pre);
                 pre_revenue = lognormal(&mut rng, mu, sigma);
             }
-            let arm = assign(self.salt, id, self.holdout);
-            let treated = arm == Arm::Treatment;
+            let u_arm = bucket(self.salt, id);
+            let variant = self.arm_cum.iter().position(|&b| u_arm < b).unwrap_or(self.arms.len() - 1);
+            let am = &self.arms[variant];
+            let treated = am.treated;
+            let arm = if treated { Arm::Treatment } else { Arm::Control };
+            let truth = &mut by_arm[variant];
             let p = (self.conversion_rate * self.cohort_conv[c] * m).min(1.0);
             let mut row = VisitorRow {
                 visitor_id: id,
                 arm,
+                variant: variant as u8,
                 cohort: c as u8,
                 sessions,
                 orders: 0,
@@ -721,14 +896,14 @@ impl Model {
                 incremental_orders: 0,
                 returns: 0,
             };
-            let totals = if treated { &mut out.truth.treatment } else { &mut out.truth.control };
+            let totals = if treated { &mut truth.treatment } else { &mut truth.control };
             totals.visitors += 1;
             totals.sessions += sessions as u64;
             totals.pre_revenue += pre_revenue;
             if treated {
-                out.truth.counterfactual.visitors += 1;
-                out.truth.counterfactual.sessions += sessions as u64;
-                out.truth.counterfactual.pre_revenue += pre_revenue;
+                truth.counterfactual.visitors += 1;
+                truth.counterfactual.sessions += sessions as u64;
+                truth.counterfactual.pre_revenue += pre_revenue;
             }
             for _ in 0..sessions {
                 let day = if with_days {
@@ -742,27 +917,28 @@ impl Model {
                 let live = treated && (self.window.0..self.window.1).contains(&day);
                 let s = pick(&self.surface_cum, rng.random());
                 let u: f64 = rng.random();
-                let p_arm = if live { (p * (1.0 + self.lift[s][c])).min(1.0) } else { p };
+                let p_arm = if live { (p * (1.0 + am.lift[s][c])).min(1.0) } else { p };
                 let ordered = u < p_arm;
                 let baseline = u < p;
                 let mut session = SessionRow {
                     visitor_id: id,
                     day,
                     arm,
+                    variant: variant as u8,
                     cohort: c as u8,
                     surface: s as u8,
                     rec_click: false,
                     order: ordered,
                     units: 0,
                     revenue: 0.0,
-                    margin: if live { -self.fee_per_treated_session } else { 0.0 },
+                    margin: if live { -am.fee_per_session } else { 0.0 },
                     returned: false,
                     influenced: false,
                     incremental: live && ordered && !baseline,
                 };
                 let mut gross = 0.0;
                 if !ordered {
-                    let ctr = if live { self.ctr_treatment[s] } else { self.ctr_control[s] };
+                    let ctr = if live { am.ctr[s] } else { self.ctr_control[s] };
                     session.rec_click = rng.random::<f64>() < ctr;
                 } else {
                     let units = 1 + poisson(&mut rng, self.extra_units);
@@ -775,7 +951,7 @@ impl Model {
                     } else if session.incremental {
                         true
                     } else {
-                        rng.random::<f64>() < self.flag[s][c] * units as f64 / self.upt
+                        rng.random::<f64>() < am.flag[s][c] * units as f64 / self.upt
                     };
                     session.influenced = live && session.rec_click;
                     session.returned = rng.random::<f64>() < self.return_rate;
@@ -789,19 +965,19 @@ impl Model {
                         }
                     };
                     let (value, rate) = if live {
-                        (base_value * self.aov_factor, self.margin_rate_treated)
+                        (base_value * am.aov_factor, am.margin_rate)
                     } else {
                         (base_value, self.margin_rate)
                     };
                     gross = value;
                     session.revenue = if session.returned { 0.0 } else { value };
                     session.margin += margin_of(value, rate);
-                    let totals = if treated { &mut out.truth.treatment } else { &mut out.truth.control };
+                    let totals = if treated { &mut truth.treatment } else { &mut truth.control };
                     totals.orders += 1;
                     totals.units += units as u64;
                     totals.order_value += value;
-                    if arm == Arm::Treatment && baseline {
-                        let cf = &mut out.truth.counterfactual;
+                    if treated && baseline {
+                        let cf = &mut truth.counterfactual;
                         cf.orders += 1;
                         cf.units += units as u64;
                         cf.order_value += base_value;
@@ -809,12 +985,12 @@ impl Model {
                         cf.margin += margin_of(base_value, self.margin_rate);
                     }
                     if session.influenced {
-                        out.truth.influenced_orders += 1;
-                        out.truth.influenced_revenue += session.revenue;
-                        out.truth.influenced_order_value += value;
+                        truth.influenced_orders += 1;
+                        truth.influenced_revenue += session.revenue;
+                        truth.influenced_order_value += value;
                     }
                     if session.incremental {
-                        out.truth.incremental_orders += 1;
+                        truth.incremental_orders += 1;
                     }
                     row.orders += 1;
                     row.units += units;
@@ -823,7 +999,7 @@ impl Model {
                     row.incremental_orders += session.incremental as u32;
                 }
                 if live {
-                    out.truth.platform_fee_usd += self.fee_per_treated_session;
+                    truth.platform_fee_usd += am.fee_per_session;
                 }
                 row.rec_clicks += session.rec_click as u32;
                 row.revenue += session.revenue;
@@ -862,15 +1038,23 @@ impl Model {
                     look.push_so_far(arm, &cumulative, pre_revenue);
                 }
             }
-            let totals = if treated { &mut out.truth.treatment } else { &mut out.truth.control };
+            let totals = if treated { &mut truth.treatment } else { &mut truth.control };
             totals.revenue += row.revenue;
             totals.margin += row.margin;
             totals.rec_clicks += row.rec_clicks as u64;
             out.stats.push(&row);
+            let sums = &mut out.arm_sums[variant];
+            sums.margin.push(row.margin, row.sessions as f64);
+            sums.revenue.push(row.revenue, row.pre_revenue);
+            sums.orders.push(row.orders as f64, row.sessions as f64);
             if level != Level::Aggregate {
                 out.visitors.push(row);
             }
         }
+        for t in &by_arm {
+            out.truth.merge(t);
+        }
+        out.by_arm = by_arm;
         out
     }
 }
@@ -902,6 +1086,14 @@ pub fn simulate(
         let outs: Vec<ShardOutput> = (start..end).into_par_iter().map(|k| model.shard(k, level)).collect();
         for o in &outs {
             result.truth.merge(&o.truth);
+            result.by_arm.resize(o.by_arm.len(), Truth::default());
+            for (r, t) in result.by_arm.iter_mut().zip(&o.by_arm) {
+                r.merge(t);
+            }
+            result.arm_stats.resize(o.arm_sums.len(), ArmStats::default());
+            for (r, a) in result.arm_stats.iter_mut().zip(&o.arm_sums) {
+                r.merge(&a.stats());
+            }
             result.stats.merge(&o.stats.stats());
             result.looks.resize(o.looks.len(), VisitorStats::default());
             for (r, l) in result.looks.iter_mut().zip(&o.looks) {
@@ -933,6 +1125,12 @@ pub struct SimResult {
     pub looks: Vec<VisitorStats>,
     /// Per day (with [`SimConfig::daily`]): `[control, treatment]` totals.
     pub daily: Vec<[DayTotals; 2]>,
+    /// Per arm of [`SimConfig::arm_specs`]: its totals (in `control` for
+    /// the control arm; in `treatment`, `counterfactual` and the vendor
+    /// counts for a treated arm).
+    pub by_arm: Vec<Truth>,
+    /// Per arm of [`SimConfig::arm_specs`]: per-visitor statistics.
+    pub arm_stats: Vec<ArmStats>,
 }
 
 /// Headline figures of one arm.
