@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{OutputFormat, StoreArgs, emit};
 use liftlab::report::{json, table};
 use liftlab::sim::store::{Level, SessionRow, ShardOutput, VisitorRow};
-use liftlab::sim::{simulate, summarize};
+use liftlab::sim::{ArmSpec, parse_arms, simulate, summarize, summarize_arms};
 use liftlab::store::StoreProfile;
 
 /// Row granularity of `--out`.
@@ -41,6 +41,13 @@ pub struct SimulateArgs {
     /// Personalization platform fee, USD per month, charged to the treatment arm [profile: 0].
     #[arg(long, value_name = "USD")]
     platform_fee: Option<f64>,
+    /// Arms of a multi-arm test with their shares of visitors, e.g.
+    /// `control=0.1,rules=0.45,model=0.45` (replaces --holdout). Arms:
+    /// control (no module), treatment (the profile's), rules (a rule-based
+    /// module) and model (a paid ML model whose advantage over rules grows
+    /// with the store's orders; profile `policies`).
+    #[arg(long, value_name = "NAME=SHARE,...")]
+    arms: Option<String>,
     /// Random seed: same seed, same output, whatever --threads.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -85,12 +92,12 @@ const UNIT_HEADER: &str = "visitor_id,arm,cohort,sessions,orders,units,revenue,m
 const SESSION_HEADER: &str =
     "visitor_id,day,arm,cohort,surface,rec_click,order,units,revenue,margin,returned,influenced,incremental\n";
 
-fn write_visitor(w: &mut dyn Write, v: &VisitorRow, p: &StoreProfile) -> std::io::Result<()> {
+fn write_visitor(w: &mut dyn Write, v: &VisitorRow, p: &StoreProfile, arms: &[ArmSpec]) -> std::io::Result<()> {
     writeln!(
         w,
         "{},{},{},{},{},{},{:.2},{:.2},{:.2},{},{},{},{}",
         v.visitor_id,
-        v.arm.label(),
+        arms[v.variant as usize].name,
         p.cohorts[v.cohort as usize].name,
         v.sessions,
         v.orders,
@@ -105,13 +112,13 @@ fn write_visitor(w: &mut dyn Write, v: &VisitorRow, p: &StoreProfile) -> std::io
     )
 }
 
-fn write_session(w: &mut dyn Write, s: &SessionRow, p: &StoreProfile) -> std::io::Result<()> {
+fn write_session(w: &mut dyn Write, s: &SessionRow, p: &StoreProfile, arms: &[ArmSpec]) -> std::io::Result<()> {
     writeln!(
         w,
         "{},{},{},{},{},{},{},{},{:.2},{:.2},{},{},{}",
         s.visitor_id,
         s.day,
-        s.arm.label(),
+        arms[s.variant as usize].name,
         p.cohorts[s.cohort as usize].name,
         p.surfaces[s.surface as usize].name,
         s.rec_click as u8,
@@ -131,7 +138,14 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     if let Some(path) = &args.save_profile {
         p.save(path)?;
     }
-    let cfg = args.store.sim_config(args.seed, args.salt);
+    let mut cfg = args.store.sim_config(args.seed, args.salt);
+    if let Some(spec) = &args.arms {
+        cfg.arms = parse_arms(spec)?;
+        for a in cfg.arms.iter().filter(|a| a.name != "control") {
+            p.policy(&a.name)?;
+        }
+    }
+    let arms = cfg.arm_specs();
     let level = match (&args.out, args.level) {
         (None, _) => Level::Aggregate,
         (Some(_), LevelArg::Unit) => Level::Unit,
@@ -173,12 +187,12 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         let io = |e: std::io::Error| liftlab::Error::Io { path: args.out.clone().unwrap_or_default(), source: e };
         if level == Level::Session {
             for s in &o.sessions {
-                write_session(w.as_mut(), s, &p).map_err(io)?;
+                write_session(w.as_mut(), s, &p, &arms).map_err(io)?;
             }
             rows += o.sessions.len() as u64;
         } else {
             for v in &o.visitors {
-                write_visitor(w.as_mut(), v, &p).map_err(io)?;
+                write_visitor(w.as_mut(), v, &p, &arms).map_err(io)?;
             }
             rows += o.visitors.len() as u64;
         }
@@ -195,10 +209,18 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     if let Some(mut w) = sink {
         w.flush().with_context(|| format!("cannot write {}", args.out.clone().unwrap_or_default().display()))?;
     }
-    let summary = summarize(&p, &cfg, &result.truth);
-    let mut text = match args.format {
-        OutputFormat::Table => table::simulation_table(&summary),
-        _ => json::to_json(&summary)? + "\n",
+    let mut text = if cfg.arms.is_empty() {
+        let summary = summarize(&p, &cfg, &result.truth);
+        match args.format {
+            OutputFormat::Table => table::simulation_table(&summary),
+            _ => json::to_json(&summary)? + "\n",
+        }
+    } else {
+        let summary = summarize_arms(&p, &cfg, &result);
+        match args.format {
+            OutputFormat::Table => table::multi_arm_table(&summary),
+            _ => json::to_json(&summary)? + "\n",
+        }
     };
     if let (Some(out), false) = (&args.out, to_stdout) {
         if args.format == OutputFormat::Table {

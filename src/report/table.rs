@@ -485,6 +485,77 @@ pub fn simulation_table(s: &crate::sim::SimSummary) -> String {
     out
 }
 
+/// A multi-arm simulation as text: per-arm figures, each treated arm's true
+/// effect on its own visitors, and what a vendor dashboard would report.
+pub fn multi_arm_table(s: &crate::sim::MultiArmSummary) -> String {
+    let mut out = String::new();
+    let p = &s.store;
+    let spec = s.arms.iter().map(|a| format!("{}={}", a.name, sig(a.share, 3))).collect::<Vec<_>>().join(",");
+    let _ = writeln!(
+        out,
+        "liftlab simulate: store {} ({}/year, {} sessions/day, {} orders/month), {} days, arms {}, seed {}",
+        p.name,
+        usd(p.annual_revenue_usd).trim_end_matches(".00"),
+        count(p.sessions_per_day()),
+        count(p.orders_per_month()),
+        s.config.days,
+        spec,
+        s.config.seed
+    );
+    let _ = writeln!(
+        out,
+        "model's learning factor at this store: {} of its advantage over rules (+{} revenue per visitor at saturation)",
+        pct_unsigned(s.model_learning),
+        pct_short(p.policies.model.rpv_gap)
+    );
+    let _ = writeln!(out);
+    let row = |out: &mut String, name: &str, cells: Vec<String>| {
+        let _ = write!(out, "  {name:<36}");
+        for c in cells {
+            let _ = write!(out, "{c:>14}");
+        }
+        let _ = writeln!(out);
+    };
+    row(&mut out, "", s.arms.iter().map(|a| a.name.clone()).collect());
+    let all = |f: &dyn Fn(&crate::sim::store::ArmSummary) -> String| s.arms.iter().map(|a| f(&a.summary)).collect();
+    row(&mut out, "visitors", all(&|a| count(a.visitors as f64)));
+    row(&mut out, "sessions", all(&|a| count(a.sessions as f64)));
+    row(&mut out, "orders", all(&|a| count(a.orders as f64)));
+    row(&mut out, "conversion rate", all(&|a| pct_unsigned(a.conversion_rate)));
+    row(&mut out, "AOV", all(&|a| usd(a.aov)));
+    row(&mut out, "revenue per visitor", all(&|a| usd(a.revenue_per_visitor)));
+    row(&mut out, "margin per session", all(&|a| usd(a.margin_per_session)));
+    row(&mut out, "recommendation CTR", all(&|a| pct_unsigned(a.ctr)));
+    row(&mut out, "fee per month", s.arms.iter().map(|a| usd(a.fee_usd_per_month)).collect());
+    let _ = writeln!(out, "  SRM p = {} (planned shares {spec})", pvalue(s.srm_pvalue));
+    let treated: Vec<&crate::sim::ArmReport> = s.arms.iter().filter(|a| a.truth.is_some()).collect();
+    let cells = |f: &dyn Fn(&crate::sim::store::TrueEffect) -> String| {
+        treated.iter().map(|a| a.truth.as_ref().map(f).unwrap_or_default()).collect::<Vec<_>>()
+    };
+    let _ = writeln!(out);
+    let _ = writeln!(out, "ground truth (each arm's visitors vs the same visitors with no module, same random draws):");
+    row(&mut out, "", treated.iter().map(|a| a.name.clone()).collect());
+    row(&mut out, "conversion lift", cells(&|t| pct(t.conversion_lift)));
+    row(&mut out, "AOV lift", cells(&|t| pct(t.aov_lift)));
+    row(&mut out, "revenue per visitor lift", cells(&|t| pct(t.revenue_per_visitor_lift)));
+    row(&mut out, "margin per session lift (after fee)", cells(&|t| pct(t.margin_per_session_lift)));
+    row(&mut out, "incremental revenue", cells(&|t| usd(t.incremental_revenue_usd)));
+    row(&mut out, "incremental margin after fee", cells(&|t| usd(t.incremental_margin_usd)));
+    row(&mut out, "fee charged", cells(&|t| usd(t.platform_fee_usd)));
+    let vcells = |f: &dyn Fn(&crate::sim::store::VendorDashboard) -> String| {
+        treated.iter().map(|a| a.vendor.as_ref().map(f).unwrap_or_default()).collect::<Vec<_>>()
+    };
+    let _ = writeln!(out);
+    let _ = writeln!(out, "what a vendor dashboard would report, per arm:");
+    row(&mut out, "", treated.iter().map(|a| a.name.clone()).collect());
+    row(&mut out, "attributed (\"influenced\") revenue", vcells(&|v| usd(v.attributed_revenue_usd)));
+    row(&mut out, "share of the arm's revenue", vcells(&|v| pct_unsigned(v.attributed_share)));
+    row(&mut out, "influenced AOV lift", vcells(&|v| pct(v.influenced_aov_lift)));
+    row(&mut out, "implied revenue lift", vcells(&|v| pct(v.implied_revenue_lift)));
+    row(&mut out, "recommendation CTR lift", vcells(&|v| pct(v.ctr_lift)));
+    out
+}
+
 /// A Monte Carlo power report as text: one row per metric, each share with
 /// its Monte Carlo standard error.
 pub fn power_table(p: &crate::montecarlo::PowerReport) -> String {

@@ -10,5 +10,6 @@ pub mod store;
 pub mod traffic;
 
 pub use store::{
-    DayTotals, Level, PooledStats, SimConfig, SimResult, SimSummary, Truth, VisitorStats, simulate, summarize,
+    ArmReport, ArmSpec, ArmStats, DayTotals, Level, MultiArmSummary, PooledStats, SimConfig, SimResult, SimSummary,
+    Truth, VisitorStats, parse_arms, simulate, summarize, summarize_arms,
 };

@@ -131,7 +131,8 @@ pub fn parse_arms(spec: &str) -> Result<Vec<ArmSpec>> {
                 &format!("control or a policy ({})", crate::store::POLICY_NAMES.join(", ")),
             ));
         }
-        let share: f64 = share.trim().parse().map_err(|_| Error::invalid("--arms", part, "a numeric share, e.g. rules=0.45"))?;
+        let share: f64 =
+            share.trim().parse().map_err(|_| Error::invalid("--arms", part, "a numeric share, e.g. rules=0.45"))?;
         if !(share > 0.0 && share <= 1.0) {
             return Err(Error::invalid("--arms", part, "a share in (0, 1]"));
         }
@@ -1293,6 +1294,85 @@ pub fn summarize(profile: &StoreProfile, cfg: &SimConfig, t: &Truth) -> SimSumma
     }
 }
 
+/// One arm of a multi-arm simulation, summarized.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArmReport {
+    /// Arm name (`control`, `treatment`, `rules`, `model`).
+    pub name: String,
+    /// Planned share of visitors.
+    pub share: f64,
+    /// The arm's monthly fee, USD.
+    pub fee_usd_per_month: f64,
+    /// Headline figures.
+    pub summary: ArmSummary,
+    /// The arm's true effect on its visitors (treated arms).
+    pub truth: Option<TrueEffect>,
+    /// What a vendor dashboard would report for the arm (treated arms).
+    pub vendor: Option<VendorDashboard>,
+}
+
+/// Summary of a multi-arm simulation: every arm's figures, truth and vendor view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MultiArmSummary {
+    /// The store profile simulated.
+    pub store: StoreProfile,
+    /// Test settings.
+    pub config: SimConfig,
+    /// The model's learning factor at this store ([`StoreProfile::model_learning`]).
+    pub model_learning: f64,
+    /// Arms in [`SimConfig::arm_specs`] order.
+    pub arms: Vec<ArmReport>,
+    /// SRM chi-square p-value of the visitor counts against the planned shares.
+    pub srm_pvalue: f64,
+}
+
+/// Summarizes a multi-arm simulation: each treated arm against its own
+/// counterfactual, as [`summarize`] does for two arms (the vendor's CTR lift
+/// is against the pooled control arms; NaN without a control arm).
+pub fn summarize_arms(profile: &StoreProfile, cfg: &SimConfig, result: &SimResult) -> MultiArmSummary {
+    let specs = cfg.arm_specs();
+    let mut control = ArmTotals::default();
+    for t in &result.by_arm {
+        control.merge(&t.control);
+    }
+    let arms = specs
+        .iter()
+        .zip(&result.by_arm)
+        .map(|(a, t)| {
+            let fee = profile.policy(&a.name).map(|(_, fee)| fee).unwrap_or(0.0);
+            if a.name == "control" {
+                return ArmReport {
+                    name: a.name.clone(),
+                    share: a.share,
+                    fee_usd_per_month: 0.0,
+                    summary: ArmSummary::of(&t.control),
+                    truth: None,
+                    vendor: None,
+                };
+            }
+            let s = summarize(profile, cfg, &Truth { control, ..*t });
+            ArmReport {
+                name: a.name.clone(),
+                share: a.share,
+                fee_usd_per_month: fee,
+                summary: s.treatment,
+                truth: Some(s.truth),
+                vendor: Some(s.vendor),
+            }
+        })
+        .collect::<Vec<_>>();
+    let counts: Vec<u64> = arms.iter().map(|a| a.summary.visitors).collect();
+    let shares: Vec<f64> = specs.iter().map(|a| a.share).collect();
+    let srm_pvalue = stats::srm(&counts, &shares).map(|r| r.pvalue).unwrap_or(f64::NAN);
+    MultiArmSummary {
+        store: profile.clone(),
+        config: cfg.clone(),
+        model_learning: profile.model_learning(),
+        arms,
+        srm_pvalue,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1457,6 +1537,64 @@ mod tests {
         let all = SimConfig { holdout: 0.0, treatment_window: Some((0, 7)), ..cfg };
         let (b, ..) = run(&p, &all, Level::Aggregate);
         assert_eq!(b.truth.control.visitors, 0);
+    }
+
+    #[test]
+    fn arms_get_their_policies_and_fees() {
+        let p = StoreProfile::preset("100m").unwrap();
+        let arms = parse_arms("control=0.2, rules=0.4,model=0.4").unwrap();
+        let cfg = SimConfig { days: 7, arms, ..SimConfig::default() };
+        let on = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| run(&p, &cfg, Level::Aggregate).0)
+        };
+        let r = on(2);
+        assert_eq!(r, on(1));
+        let s = summarize_arms(&p, &cfg, &r);
+        assert_eq!(s.arms.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["control", "rules", "model"]);
+        let n: u64 = s.arms.iter().map(|a| a.summary.visitors).sum();
+        for a in &s.arms {
+            within(&a.name, a.summary.visitors as f64 / n as f64, a.share, (a.share / n as f64).sqrt());
+        }
+        assert!(s.srm_pvalue > 1e-3);
+        // Each arm's conversion lift on its own visitors is its policy's.
+        for a in &s.arms[1..] {
+            let (effect, fee) = p.policy(&a.name).unwrap();
+            let t = a.truth.unwrap();
+            let se = (1.0 + effect.conversion_lift) / (t.incremental_orders as f64).sqrt() * effect.conversion_lift;
+            within(&format!("{} conversion lift", a.name), t.conversion_lift, effect.conversion_lift, se.max(1e-4));
+            within(&format!("{} fee", a.name), t.platform_fee_usd, fee * 7.0 / DAYS_PER_MONTH, fee * 0.05 + 1e-9);
+        }
+        // At $100M the model has learned: ~+1.2% over rules, minus nothing else.
+        let (rules, model) = (s.arms[1].truth.unwrap(), s.arms[2].truth.unwrap());
+        assert!(p.model_learning() > 0.99);
+        let gap = (1.0 + model.conversion_lift) / (1.0 + rules.conversion_lift) - 1.0;
+        within("model over rules", gap, 0.012, 0.003);
+        // The per-arm totals add up to the two-arm view.
+        let mut treated = ArmTotals::default();
+        r.by_arm[1..].iter().for_each(|t| treated.merge(&t.treatment));
+        assert_eq!(treated.visitors, r.truth.treatment.visitors);
+        assert_eq!(r.by_arm[0].control, r.truth.control);
+        assert_eq!(r.arm_stats[2].margin_per_session.n(), s.arms[2].summary.visitors);
+    }
+
+    #[test]
+    fn two_arms_as_a_list_are_the_two_arm_test() {
+        let p = StoreProfile::preset("1.5m").unwrap();
+        let cfg = SimConfig { days: 10, ..SimConfig::default() };
+        let listed = SimConfig { arms: parse_arms("control=0.1,treatment=0.9").unwrap(), ..cfg.clone() };
+        let (a, va, _) = run(&p, &cfg, Level::Unit);
+        let (b, vb, _) = run(&p, &listed, Level::Unit);
+        assert_eq!(va, vb);
+        assert_eq!(a.truth, b.truth);
+        for bad in ["control=0.5", "control=0.5,rules=0.6", "control=0.5,vip=0.5", "control=0.5,control=0.5", "rules"] {
+            assert!(parse_arms(bad).is_err(), "{bad}");
+        }
+        let err = parse_arms("control=0.1,ml=0.9").unwrap_err().to_string();
+        assert!(err.contains("--arms") && err.contains("rules"), "{err}");
     }
 
     #[test]
