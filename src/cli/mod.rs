@@ -4,6 +4,7 @@
 
 mod analyze;
 mod audit;
+mod compare;
 mod frontier;
 mod plan;
 mod power;
@@ -49,6 +50,10 @@ enum Command {
     /// simulation at a store: how often each keeps a module, how often
     /// wrongly, and what that costs per month.
     Audit(audit::AuditArgs),
+    /// Rules vs a paid ML model: what each earns a store per month over no
+    /// module after fees (simulated), the break-even revenue above which the
+    /// model pays for itself, and whether a test could tell them apart.
+    Compare(compare::CompareArgs),
 }
 
 /// Output format flag shared by the subcommands.
@@ -110,6 +115,7 @@ pub fn run() -> Result<()> {
         Command::Power(args) => power::run(args),
         Command::Frontier(args) => frontier::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }
 

@@ -123,29 +123,42 @@ pub fn parse_arms(spec: &str) -> Result<Vec<ArmSpec>> {
         let Some((name, share)) = part.split_once('=') else {
             return Err(Error::invalid("--arms", part, "NAME=SHARE entries such as control=0.1,rules=0.45,model=0.45"));
         };
-        let name = name.trim().to_ascii_lowercase();
-        if name != "control" && !crate::store::POLICY_NAMES.contains(&name.as_str()) {
+        let share: f64 =
+            share.trim().parse().map_err(|_| Error::invalid("--arms", part, "a numeric share, e.g. rules=0.45"))?;
+        arms.push(ArmSpec { name: name.trim().to_ascii_lowercase(), share });
+    }
+    check_arms(&arms, 2)?;
+    Ok(arms)
+}
+
+/// Checks arms: known, distinct names, shares in (0, 1] summing to 1, at
+/// least `min` of them.
+fn check_arms(arms: &[ArmSpec], min: usize) -> Result<()> {
+    let mut seen: Vec<&str> = Vec::new();
+    for a in arms {
+        let name = a.name.as_str();
+        if name != "control" && !crate::store::POLICY_NAMES.contains(&name) {
             return Err(Error::invalid(
                 "--arms",
-                &name,
+                name,
                 &format!("control or a policy ({})", crate::store::POLICY_NAMES.join(", ")),
             ));
         }
-        let share: f64 =
-            share.trim().parse().map_err(|_| Error::invalid("--arms", part, "a numeric share, e.g. rules=0.45"))?;
-        if !(share > 0.0 && share <= 1.0) {
-            return Err(Error::invalid("--arms", part, "a share in (0, 1]"));
+        if !(a.share > 0.0 && a.share <= 1.0) {
+            return Err(Error::invalid("--arms", format!("{name}={}", a.share), "a share in (0, 1]"));
         }
-        if arms.iter().any(|a| a.name == name) {
-            return Err(Error::invalid("--arms", &name, "each arm once"));
+        if seen.contains(&name) {
+            return Err(Error::invalid("--arms", name, "each arm once"));
         }
-        arms.push(ArmSpec { name, share });
+        seen.push(name);
     }
     let total: f64 = arms.iter().map(|a| a.share).sum();
-    if arms.len() < 2 || (total - 1.0).abs() > 1e-6 {
-        return Err(Error::invalid("--arms", spec, "two or more arms whose shares sum to 1"));
+    if arms.len() < min || (total - 1.0).abs() > 1e-6 {
+        let spec = arms.iter().map(|a| format!("{}={}", a.name, a.share)).collect::<Vec<_>>().join(",");
+        let what = if min > 1 { "two or more arms whose shares sum to 1" } else { "arms whose shares sum to 1" };
+        return Err(Error::invalid("--arms", spec, what));
     }
-    Ok(arms)
+    Ok(())
 }
 
 impl Default for SimConfig {
@@ -706,12 +719,7 @@ impl Model {
     fn new(p: &StoreProfile, cfg: &SimConfig) -> Result<Self> {
         p.validate()?;
         if !cfg.arms.is_empty() {
-            let names: Vec<&str> = cfg.arms.iter().map(|a| a.name.as_str()).collect();
-            let spec = cfg.arms.iter().map(|a| format!("{}={}", a.name, a.share)).collect::<Vec<_>>().join(",");
-            let reparsed = parse_arms(&spec)?;
-            if reparsed.iter().map(|a| a.name.as_str()).collect::<Vec<_>>() != names {
-                return Err(Error::invalid("--arms", spec, "arms named in lower case"));
-            }
+            check_arms(&cfg.arms, 1)?;
         } else if cfg.treatment_window.is_some() && cfg.holdout == 0.0 {
             // A before/after design: everyone is in the treatment arm.
         } else {
