@@ -538,3 +538,36 @@ pub fn verdict(c: &Comparison, model_fee: f64) -> String {
     let action = if c.winner == "model" { "Choose the model." } else { "Keep the rules." };
     format!("At {size} a year the model {earns} before its {} fee and {net}; {test}. {action}", money(model_fee))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crossing_is_the_last_upward_zero() {
+        let r = [1e6, 2e6, 4e6, 8e6];
+        assert_eq!(crossing(&r, &[1.0, 2.0, 3.0, 4.0]), Some(1e6));
+        assert_eq!(crossing(&r, &[-3.0, -2.0, -1.0, 0.0]), None);
+        // Halfway between 2M and 4M in ln R: √8 M.
+        let x = crossing(&r, &[-3.0, -1.0, 1.0, 3.0]).unwrap();
+        assert!((x - 8e6f64.sqrt() * 1e3).abs() < 1.0, "{x}");
+        // A noisy early blip above zero does not count.
+        let x = crossing(&r, &[1.0, -1.0, -1.0, 1.0]).unwrap();
+        assert!((x - 32e12f64.sqrt()).abs() < 1.0, "{x}");
+        let b = break_even_of(2_500.0, &[Some(1.0), Some(2.0), None, Some(3.0), Some(4.0)]);
+        assert_eq!((b.annual_revenue_usd, b.low, b.high), (Some(3.0), Some(1.0), None));
+    }
+
+    #[test]
+    fn bad_settings_name_their_flag() {
+        let bad = |c: CompareConfig, flag: &str| {
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(flag), "{e}");
+        };
+        bad(CompareConfig { days: 0, ..CompareConfig::default() }, "--days");
+        bad(CompareConfig { shares: [0.1, 0.0, 0.9], ..CompareConfig::default() }, "--shares");
+        bad(CompareConfig { fees: vec![f64::NAN], ..CompareConfig::default() }, "--fees");
+        bad(CompareConfig { revenues: vec![1e6], ..CompareConfig::default() }, "--revenues");
+        bad(CompareConfig { sweep_replicates: 1, ..CompareConfig::default() }, "--sweep-replicates");
+    }
+}

@@ -3,6 +3,7 @@
 mod audit;
 mod calibration;
 mod cli;
+mod compare;
 mod cookie_cats;
 mod hillstrom;
 mod plan_store;

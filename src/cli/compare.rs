@@ -53,7 +53,7 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 90)]
     days: u32,
     /// Shares of visitors in control, rules and model during the test.
-    #[arg(long, value_name = "C,R,M", value_delimiter = ',', num_args = 3, default_values_t = [0.1, 0.45, 0.45])]
+    #[arg(long, value_name = "C,R,M", value_delimiter = ',', default_values_t = [0.1, 0.45, 0.45])]
     shares: Vec<f64>,
     /// Model fees swept for the break-even, USD per month (the store's fee is added).
     #[arg(long, value_name = "LIST", value_delimiter = ',', default_values_t = DEFAULT_FEES)]
@@ -119,11 +119,17 @@ impl CompareArgs {
     }
 
     /// The comparison's settings.
-    pub fn config(&self) -> CompareConfig {
+    pub fn config(&self) -> Result<CompareConfig> {
         let d = CompareConfig::default();
-        CompareConfig {
+        let &[c, r, m] = self.shares.as_slice() else {
+            anyhow::bail!(
+                "invalid --shares {:?}: expected three shares, control,rules,model (e.g. 0.1,0.45,0.45)",
+                self.shares
+            );
+        };
+        Ok(CompareConfig {
             days: self.days,
-            shares: [self.shares[0], self.shares[1], self.shares[2]],
+            shares: [c, r, m],
             replicates: self.replicates,
             sweep_replicates: self.sweep_replicates,
             revenues: self.revenues.clone().unwrap_or(d.revenues),
@@ -131,14 +137,14 @@ impl CompareArgs {
             alpha: self.alpha,
             power: self.power,
             seed: self.seed,
-        }
+        })
     }
 }
 
 /// Runs `liftlab compare`.
 pub fn run(args: CompareArgs) -> Result<()> {
     let profile = args.profile()?;
-    let config = args.config();
+    let config = args.config()?;
     config.validate()?;
     let bar = if std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);
