@@ -1,7 +1,7 @@
 //! `liftlab compare`: the verdict at a small and a large store, the JSON
 //! and CSV contracts, the sensitivity's proportionality (by simulation),
-//! CLI errors, and (ignored, heavy) the test's chance of picking the better
-//! policy against simulated rules-vs-model tests.
+//! CLI errors, and the test's chance of picking the better policy against
+//! 300 simulated rules-vs-model tests.
 
 use liftlab::compare::{CompareConfig, compare};
 use liftlab::report::compare::COMPARE_COLUMNS;
@@ -95,7 +95,6 @@ fn the_models_advantage_scales_with_its_assumed_gap() {
 }
 
 #[test]
-#[ignore = "heavy: 300 simulated rules-vs-model tests (about a minute); run by .ci/run"]
 fn compare_test_chance_matches_simulated_tests() {
     // A store where the model has half learned and a large advantage, no
     // fee: the test's analytic SE and chance of picking the better policy
@@ -131,14 +130,15 @@ fn compare_test_chance_matches_simulated_tests() {
         })
         .collect();
     let picks = gaps.iter().filter(|&&g| g > t.fee_threshold).count() as f64 / k as f64;
+    let mean = gaps.iter().sum::<f64>() / k as f64;
+    let sd = (gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (k - 1) as f64).sqrt();
+    eprintln!("picks {picks} vs {}; sd {sd} vs SE {}; mean gap {mean} vs true {}", t.p_picks_better, t.se, t.true_gap);
     let mc_se = (t.p_picks_better * (1.0 - t.p_picks_better) / k as f64).sqrt();
     assert!(
         (picks - t.p_picks_better).abs() <= 3.0 * mc_se,
         "simulated {picks} vs analytic {} ± 3 × {mc_se}",
         t.p_picks_better
     );
-    let mean = gaps.iter().sum::<f64>() / k as f64;
-    let sd = (gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (k - 1) as f64).sqrt();
     assert!((sd / t.se - 1.0).abs() < 0.15, "simulated sd {sd} vs analytic SE {}", t.se);
     assert!((mean - t.true_gap).abs() <= 3.0 * sd / (k as f64).sqrt() + 0.002, "mean {mean} vs true {}", t.true_gap);
 }
