@@ -36,7 +36,7 @@ pub fn compare_table(c: &Comparison, months: usize, sweep_months: usize, rpv_gap
     );
     let _ = writeln!(out);
     let _ = writeln!(out, "per month over no module, mean [90% of months]");
-    let _ = writeln!(out, "  {:<34}{:>30}{:>30}", "", "rules", "model");
+    let _ = writeln!(out, "  {:<34}{:>34}{:>34}", "", "rules", "model");
     let (r, m) = (&c.rules, &c.model);
     let rows: [(&str, String, String); 6] = [
         ("revenue per visitor lift", pct(r.revenue_per_visitor_lift), pct(m.revenue_per_visitor_lift)),
@@ -63,7 +63,7 @@ pub fn compare_table(c: &Comparison, months: usize, sweep_months: usize, rpv_gap
         ),
     ];
     for (name, a, b) in rows {
-        let _ = writeln!(out, "  {name:<34}{a:>30}{b:>30}");
+        let _ = writeln!(out, "  {name:<34}{a:>34}{b:>34}");
     }
     let _ = writeln!(out);
     let _ = writeln!(
@@ -85,14 +85,14 @@ pub fn compare_table(c: &Comparison, months: usize, sweep_months: usize, rpv_gap
     );
     let _ = writeln!(
         out,
-        "  {:<58}{:>10}",
+        "  {:<62}{:>10}",
         "true gap (model over rules, margin per session, before fees)",
         pct(t.true_gap)
     );
-    let _ = writeln!(out, "  {:<58}{:>10}", "gap the model needs to pay its fee", pct(t.fee_threshold));
-    let _ = writeln!(out, "  {:<58}{:>10}", "MDE of the comparison", pct_short(t.mde));
-    let _ = writeln!(out, "  {:<58}{:>10}", "chance the test points to the better policy", pct_short(t.p_picks_better));
-    let _ = writeln!(out, "  {:<58}{:>10}", "chance it shows that significantly", pct_short(t.p_significant_better));
+    let _ = writeln!(out, "  {:<62}{:>10}", "gap the model needs to pay its fee", pct(t.fee_threshold));
+    let _ = writeln!(out, "  {:<62}{:>10}", "MDE of the comparison", pct_short(t.mde));
+    let _ = writeln!(out, "  {:<62}{:>10}", "chance the test points to the better policy", pct_short(t.p_picks_better));
+    let _ = writeln!(out, "  {:<62}{:>10}", "chance it shows that significantly", pct_short(t.p_significant_better));
     let _ = writeln!(out);
     let _ = writeln!(
         out,
