@@ -7,6 +7,7 @@ mod audit;
 mod frontier;
 mod plan;
 mod power;
+mod report;
 mod simulate;
 
 use std::io::Write;
@@ -49,6 +50,12 @@ enum Command {
     /// simulation at a store: how often each keeps a module, how often
     /// wrongly, and what that costs per month.
     Audit(audit::AuditArgs),
+    /// One page for a store owner: a self-contained HTML file (inline SVG,
+    /// no network) with the verdict, the store on the measurability
+    /// frontier, the vendor's claim against the truth, the test the store
+    /// can run and the audit of decision rules, each figure with the
+    /// command that reproduces it.
+    Report(report::ReportArgs),
 }
 
 /// Output format flag shared by the subcommands.
@@ -110,6 +117,7 @@ pub fn run() -> Result<()> {
         Command::Power(args) => power::run(args),
         Command::Frontier(args) => frontier::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Report(args) => report::run(args),
     }
 }
 
