@@ -49,7 +49,8 @@ table { border-collapse: collapse; width: 100%; margin: .8rem 0; font-size: .92r
 caption { text-align: left; color: var(--muted); font-size: .9rem; padding-bottom: .3rem; }
 th, td { border-bottom: 1px solid var(--rule); padding: .3rem .5rem; text-align: left; vertical-align: top; }
 th { background: #eef1f6; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 tr.mark td { background: #fff4cc; font-weight: 600; }
 ol.commands li { margin: .4rem 0; }
 code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .82rem; }
