@@ -8,6 +8,7 @@ mod cookie_cats;
 mod hillstrom;
 mod plan_store;
 mod reference;
+mod report;
 mod sequential;
 mod util;
 mod weekly;

@@ -8,6 +8,7 @@ mod compare;
 mod frontier;
 mod plan;
 mod power;
+mod report;
 mod simulate;
 
 use std::io::Write;
@@ -54,6 +55,12 @@ enum Command {
     /// module after fees (simulated), the break-even revenue above which the
     /// model pays for itself, and whether a test could tell them apart.
     Compare(compare::CompareArgs),
+    /// One page for a store owner: a self-contained HTML file (inline SVG,
+    /// no network) with the verdict, the store on the measurability
+    /// frontier, the vendor's claim against the truth, the test the store
+    /// can run and the audit of decision rules, each figure with the
+    /// command that reproduces it.
+    Report(report::ReportArgs),
 }
 
 /// Output format flag shared by the subcommands.
@@ -116,6 +123,7 @@ pub fn run() -> Result<()> {
         Command::Frontier(args) => frontier::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Report(args) => report::run(args),
     }
 }
 

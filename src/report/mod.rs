@@ -1,4 +1,5 @@
-//! Rendering results: a text table for people, JSON and CSV for scripts.
+//! Rendering results: a text table for people, JSON and CSV for scripts,
+//! and one HTML page for a store owner.
 //!
 //! JSON and CSV field names are a public interface: they follow the
 //! contract in the README and change only with a CHANGELOG entry.
@@ -9,8 +10,11 @@ pub mod compare;
 pub mod csv;
 pub mod format;
 pub mod frontier_plot;
+pub mod html;
 pub mod json;
 pub mod looks;
+pub mod owner;
+pub mod owner_plots;
 pub mod plot;
 pub mod store_plan;
 pub mod table;

@@ -1,0 +1,109 @@
+//! `liftlab report`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use liftlab::audit::{Rule, check_replicates};
+use liftlab::compare::Comparison;
+use liftlab::report::owner::{OwnerConfig, owner_html, owner_report};
+use liftlab::store::StoreProfile;
+
+/// Flags of `liftlab report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Store: a preset (0.5m, 1.5m, 5m, 20m, 100m) or a profile file (.json).
+    #[arg(long, default_value = "1.5m", value_name = "PRESET|FILE")]
+    store: String,
+    /// Annual revenue, USD (overrides the store's; traffic scales with it).
+    #[arg(long, value_name = "USD")]
+    annual_revenue: Option<f64>,
+    /// The HTML file to write (.html).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// The paid model's platform fee, USD per month [default: the
+    /// profile's, $2,500].
+    #[arg(long, value_name = "USD", allow_hyphen_values = true)]
+    fee: Option<f64>,
+    /// Duration of the simulated test of the paid model, days.
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+    /// Simulated tests per rule and lift in the audit (20 to 100000).
+    #[arg(long, value_name = "R", default_value_t = 100)]
+    replicates: usize,
+    /// The decision rule the store uses today, marked in the audit.
+    #[arg(long, value_name = "RULE", value_parser = parse_rule)]
+    rule: Option<Rule>,
+    /// Seed: same seed, same page, whatever --threads.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+fn parse_rule(text: &str) -> Result<Rule, String> {
+    Rule::ALL
+        .iter()
+        .copied()
+        .find(|r| r.id() == text)
+        .ok_or_else(|| format!("expected one of {}", Rule::ALL.iter().map(|r| r.id()).collect::<Vec<_>>().join(", ")))
+}
+
+/// The store flags as the page's commands print them.
+fn store_flags(args: &ReportArgs) -> String {
+    let mut flags = format!("--store {}", args.store);
+    if let Some(r) = args.annual_revenue {
+        flags += &format!(" --annual-revenue {r}");
+    }
+    flags
+}
+
+/// Runs `liftlab report`.
+pub fn run(args: ReportArgs) -> Result<()> {
+    if args.out.extension().is_none_or(|e| !e.eq_ignore_ascii_case("html")) {
+        bail!("--out {}: the report is an HTML page; name it FILE.html", args.out.display());
+    }
+    let mut profile = StoreProfile::from_spec(&args.store)?;
+    if let Some(r) = args.annual_revenue {
+        profile.annual_revenue_usd = r;
+        profile.name = "custom".into();
+    }
+    if let Some(fee) = args.fee {
+        anyhow::ensure!(fee >= 0.0 && fee.is_finite(), "--fee {fee}: expected a monthly fee in USD, 0 or more");
+        profile.policies.model.fee_usd_per_month = fee;
+    }
+    profile.validate()?;
+    check_replicates("--replicates", args.replicates)?;
+    let config = OwnerConfig {
+        store_flags: store_flags(&args),
+        seed: args.seed,
+        vendor_test_days: args.days,
+        audit_replicates: args.replicates,
+        current_rule: args.rule,
+    };
+
+    // Rules vs the paid model. `liftlab::compare::compare` is not in this
+    // branch yet; until it is, the page has no rules-vs-model section.
+    // WIRE COMPARE HERE (the only call site), e.g.
+    //   let comparison = Some(compare(&profile, &CompareConfig { seed: args.seed, ..Default::default() }, &progress)?);
+    let comparison: Option<Comparison> = None;
+
+    let bar = if std::io::stderr().is_terminal() {
+        let b = ProgressBar::new(0);
+        b.set_style(ProgressStyle::with_template("{msg} {pos}/{len} {bar:40} {elapsed}").expect("valid template"));
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let report = owner_report(&profile, &config, comparison, &|step, done, total| {
+        bar.set_message(step.to_string());
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    let html = owner_html(&report?)?;
+    std::fs::write(&args.out, html).with_context(|| format!("cannot write {}", args.out.display()))?;
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
