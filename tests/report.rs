@@ -8,19 +8,24 @@ use std::time::Instant;
 use crate::util::{fails_with, liftlab, repo};
 
 /// Section headings every page has, in order.
-const HEADINGS: [&str; 4] = [
+const HEADINGS: [&str; 5] = [
     "Can a test measure it?",
+    "Rules or a paid model, after fees",
     "What test can this store run?",
     "How good is the decision rule?",
     "Appendix: how each figure was made",
 ];
+
+/// Flags for a quick rules-vs-model comparison.
+const QUICK_COMPARE: [&str; 4] = ["--compare-replicates", "20", "--revenues", "1e6,3e6,1e7,3e7"];
 
 /// Writes the report for the $1.2M store (with `extra` flags) into `dir`.
 fn write_report(dir: &Path, extra: &[&str]) -> (PathBuf, String) {
     let out = dir.join("report.html");
     let started = Instant::now();
     let mut cmd = liftlab();
-    cmd.args(["report", "--annual-revenue", "1200000", "--out"]).arg(&out).args(extra);
+    // A small rules-vs-model sweep keeps the test fast.
+    cmd.args(["report", "--annual-revenue", "1200000", "--out"]).arg(&out).args(QUICK_COMPARE).args(extra);
     let result = cmd.output().unwrap();
     assert!(result.status.success(), "liftlab report failed: {}", String::from_utf8_lossy(&result.stderr));
     eprintln!("liftlab report took {:.1} s", started.elapsed().as_secs_f64());
@@ -53,10 +58,9 @@ fn check_page(html: &str) {
     for h in HEADINGS {
         assert!(html.contains(&format!(">{h}</h2>")), "missing section {h:?}");
     }
-    // Until `compare` is wired in, the page says nothing about it.
-    assert!(!html.contains("Rules or a paid model"));
+    assert!(html.contains("Keep the rules."), "the rules-vs-model verdict");
     let figures = html.matches("<figure").count();
-    assert_eq!(figures, 3, "frontier, vendor, audit");
+    assert_eq!(figures, 4, "frontier, vendor, break-even, audit");
     assert_eq!(html.matches("<figcaption>").count(), figures);
     assert_eq!(html.matches("<svg").count(), figures);
     assert_eq!(html.matches("viewBox=").count(), figures);
@@ -69,6 +73,7 @@ fn check_page(html: &str) {
         "liftlab frontier --store",
         "liftlab simulate --store model.json",
         "liftlab audit --store",
+        "liftlab compare --store 1.5m --annual-revenue 1200000 --fee 2500 --replicates 20 --revenues 1000000,3000000,10000000,30000000 --seed 1",
     ] {
         assert!(html.contains(cmd), "appendix lacks {cmd:?}");
     }
@@ -181,7 +186,8 @@ fn report_browser() {
         .and_then(|(_, rest)| rest.split_once("</pre>"))
         .map(|(text, _)| text)
         .expect("the checking script ran");
-    assert!(line.starts_with("FIGURES 3/3 "), "a figure did not render: {line}");
+    let figures = html.matches("<figure").count();
+    assert!(line.starts_with(&format!("FIGURES {figures}/{figures} ")), "a figure did not render: {line}");
     let height: u32 = line.rsplit("HEIGHT ").next().and_then(|h| h.trim().parse().ok()).unwrap();
     assert!(height > 1000, "{line}");
     let shot = dir.join("report.png");

@@ -8,7 +8,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use liftlab::audit::{Rule, check_replicates};
-use liftlab::compare::Comparison;
+use liftlab::compare::{CompareConfig, compare};
 use liftlab::report::owner::{OwnerConfig, owner_html, owner_report};
 use liftlab::store::StoreProfile;
 
@@ -37,6 +37,17 @@ pub struct ReportArgs {
     /// The decision rule the store uses today, marked in the audit.
     #[arg(long, value_name = "RULE", value_parser = parse_rule)]
     rule: Option<Rule>,
+    /// Rules vs model: simulated months at the store (20 to 100000)
+    /// [default: as `liftlab compare`].
+    #[arg(long, value_name = "R")]
+    compare_replicates: Option<usize>,
+    /// Rules vs model: simulated months per store size of the break-even sweep.
+    #[arg(long, value_name = "R", default_value_t = 20)]
+    sweep_replicates: usize,
+    /// Rules vs model: annual revenues of the break-even sweep, USD,
+    /// ascending [default: as `liftlab compare`].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    revenues: Option<Vec<f64>>,
     /// Seed: same seed, same page, whatever --threads.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -55,6 +66,21 @@ fn store_flags(args: &ReportArgs) -> String {
     let mut flags = format!("--store {}", args.store);
     if let Some(r) = args.annual_revenue {
         flags += &format!(" --annual-revenue {r}");
+    }
+    flags
+}
+
+/// The comparison's non-default flags as `liftlab compare` takes them.
+fn compare_flags(args: &ReportArgs) -> String {
+    let mut flags = String::new();
+    if let Some(r) = args.compare_replicates {
+        flags += &format!(" --replicates {r}");
+    }
+    if args.sweep_replicates != CompareConfig::default().sweep_replicates {
+        flags += &format!(" --sweep-replicates {}", args.sweep_replicates);
+    }
+    if let Some(list) = &args.revenues {
+        flags += &format!(" --revenues {}", list.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(","));
     }
     flags
 }
@@ -81,13 +107,8 @@ pub fn run(args: ReportArgs) -> Result<()> {
         vendor_test_days: args.days,
         audit_replicates: args.replicates,
         current_rule: args.rule,
+        compare_flags: compare_flags(&args),
     };
-
-    // Rules vs the paid model. `liftlab::compare::compare` is not in this
-    // branch yet; until it is, the page has no rules-vs-model section.
-    // WIRE COMPARE HERE (the only call site), e.g.
-    //   let comparison = Some(compare(&profile, &CompareConfig { seed: args.seed, ..Default::default() }, &progress)?);
-    let comparison: Option<Comparison> = None;
 
     let bar = if std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);
@@ -95,6 +116,30 @@ pub fn run(args: ReportArgs) -> Result<()> {
         b
     } else {
         ProgressBar::hidden()
+    };
+    // Rules vs the paid model: `liftlab compare` with its defaults.
+    bar.set_message("rules vs model: simulated months");
+    let defaults = CompareConfig::default();
+    let compare_config = CompareConfig {
+        seed: args.seed,
+        replicates: args.compare_replicates,
+        sweep_replicates: args.sweep_replicates,
+        revenues: args.revenues.clone().unwrap_or(defaults.revenues),
+        ..defaults
+    };
+    compare_config
+        .validate()
+        .map_err(|e| anyhow::anyhow!(e.to_string().replace("--replicates", "--compare-replicates")))?;
+    let comparison = compare(&profile, &compare_config, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    let comparison = match comparison {
+        Ok(c) => Some(c),
+        Err(e) => {
+            bar.finish_and_clear();
+            return Err(e.into());
+        }
     };
     let report = owner_report(&profile, &config, comparison, &|step, done, total| {
         bar.set_message(step.to_string());

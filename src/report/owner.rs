@@ -58,6 +58,9 @@ pub struct OwnerConfig {
     pub audit_replicates: usize,
     /// The decision rule the store uses today, if known: marked in the audit.
     pub current_rule: Option<Rule>,
+    /// Flags of the rules-vs-model comparison other than the store's and
+    /// the seed, as the appendix prints them (e.g. `--sweep-replicates 20`).
+    pub compare_flags: String,
 }
 
 impl Default for OwnerConfig {
@@ -68,6 +71,7 @@ impl Default for OwnerConfig {
             vendor_test_days: 30,
             audit_replicates: 100,
             current_rule: None,
+            compare_flags: String::new(),
         }
     }
 }
@@ -355,7 +359,10 @@ fn commands(r: &OwnerReport) -> Vec<(String, String)> {
     if r.comparison.is_some() {
         out.push((
             "Figure 3 and table 3, rules against the model after fees.".into(),
-            format!("liftlab compare {s} --seed {seed} --format json"),
+            format!(
+                "liftlab compare {s} --fee {}{} --seed {seed} --format json",
+                r.fee_usd_per_month, r.config.compare_flags
+            ),
         ));
     }
     out.push((
@@ -698,6 +705,7 @@ mod tests {
             store: "custom".into(),
             annual_revenue_usd: 1.2e6,
             orders_per_month: 1_250.0,
+            months: 200,
             learning: 0.02,
             rules: policy("rules", 0.0, 700.0),
             model: policy("model", 2_500.0, -1_750.0),
@@ -707,7 +715,10 @@ mod tests {
             test: RulesVsModelTest {
                 days: 30,
                 shares: [0.1, 0.45, 0.45],
-                true_gap: -0.05,
+                visitors: 50_000.0,
+                true_gap: 0.0002,
+                fee_threshold: 0.07,
+                se: 0.07,
                 mde: 0.2,
                 p_picks_better: 0.6,
                 p_significant_better: 0.05,
