@@ -490,7 +490,7 @@ pub fn simulation_table(s: &crate::sim::SimSummary) -> String {
 pub fn multi_arm_table(s: &crate::sim::MultiArmSummary) -> String {
     let mut out = String::new();
     let p = &s.store;
-    let spec = s.arms.iter().map(|a| format!("{}={}", a.name, sig(a.share, 3))).collect::<Vec<_>>().join(",");
+    let spec = s.arms.iter().map(|a| format!("{}={}", a.name, a.share)).collect::<Vec<_>>().join(",");
     let _ = writeln!(
         out,
         "liftlab simulate: store {} ({}/year, {} sessions/day, {} orders/month), {} days, arms {}, seed {}",
