@@ -6,6 +6,7 @@ mod cli;
 mod cookie_cats;
 mod hillstrom;
 mod plan_store;
+mod plots;
 mod reference;
 mod sequential;
 mod util;

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod audit_plot;
+mod chart;
 pub mod csv;
 pub mod format;
 pub mod frontier_plot;
