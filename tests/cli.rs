@@ -104,7 +104,7 @@ fn plan_draws_an_svg_plot() {
     let store = dir.path().join("store.svg");
     liftlab().args(["plan", "--plot"]).arg(&store).assert().success();
     let text = std::fs::read_to_string(&store).unwrap();
-    assert!(text.contains("Smallest detectable lift of margin per session"), "store plot title");
+    assert!(text.contains("Contribution margin per session — $1.5M a year store"), "store plot title");
     fails_with(&["plan", "--plot", "/no/such/dir/x.svg"], &["/no/such/dir/x.svg"]);
 }
 

@@ -7,6 +7,7 @@ mod compare;
 mod cookie_cats;
 mod hillstrom;
 mod plan_store;
+mod plots;
 mod reference;
 mod report;
 mod sequential;

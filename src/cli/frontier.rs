@@ -19,8 +19,10 @@ pub struct FrontierArgs {
     /// .json file); its own revenue is the store of the power curve.
     #[arg(long, default_value = "1.5m", value_name = "PRESET|FILE")]
     store: String,
-    /// Annual revenue of the power-curve store, USD (overrides the profile's).
-    #[arg(long, value_name = "USD")]
+    /// Annual revenue of the store being discussed, USD (overrides the
+    /// profile's); k/M/B suffixes allowed. It is marked on the MDE-by-revenue
+    /// plot and is the store of the power-curve and MDE-by-days plots.
+    #[arg(long, value_name = "USD", value_parser = parse_usd)]
     annual_revenue: Option<f64>,
     /// Annual revenues to tabulate, comma-separated; k/M/B suffixes allowed
     /// (e.g. 250k,1.5M,100M) [default: 14 points from $250k to $100M, log-spaced].

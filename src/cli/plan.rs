@@ -11,6 +11,7 @@ use liftlab::io::{ColumnSpec, read_units};
 use liftlab::plan::dated::dated_plan;
 use liftlab::plan::store::store_plan;
 use liftlab::plan::{PlanConfig, Traffic, TrafficSource, plan};
+use liftlab::report::plot::PlotFormat;
 use liftlab::report::store_plan::{dated_plan_csv, dated_plan_table, store_plan_csv, store_plan_table};
 use liftlab::report::{csv, json, table};
 use liftlab::stats::Moments;
@@ -108,8 +109,9 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
     /// Also draw relative MDE vs duration, with the target lift and the
-    /// plausible (1-3%) and vendor-claimed (12-18%) lift bands, as SVG.
-    #[arg(long, value_name = "FILE.svg")]
+    /// plausible (1-3%) and vendor-claimed (12-18%) lift bands: a PNG image
+    /// if FILE ends in .png, SVG if it ends in .svg.
+    #[arg(long, value_name = "FILE.png|FILE.svg")]
     plot: Option<PathBuf>,
 }
 
@@ -279,6 +281,11 @@ fn dated(args: &PlanArgs, file: &std::path::Path, date: &str, config: &PlanConfi
 
 /// Runs `liftlab plan`.
 pub fn run(args: PlanArgs) -> Result<()> {
+    if let Some(path) = &args.plot
+        && PlotFormat::from_path(path).is_none()
+    {
+        bail!("--plot {}: the file name must end in .png or .svg", path.display());
+    }
     let config = PlanConfig {
         holdout: args.holdout,
         alpha: args.alpha,
@@ -309,7 +316,7 @@ pub fn run(args: PlanArgs) -> Result<()> {
             OutputFormat::Csv => store_plan_csv(&p)?,
         };
         if let Some(path) = &args.plot {
-            liftlab::report::plot::store_plan_plot(&p, path)?;
+            liftlab::report::plot::store_plan_plot(&p, path).context("--plot")?;
             eprintln!("wrote {}", path.display());
         }
         return emit(&text);
@@ -328,7 +335,7 @@ pub fn run(args: PlanArgs) -> Result<()> {
         OutputFormat::Csv => csv::plan_csv(&p)?,
     };
     if let Some(path) = &args.plot {
-        liftlab::report::plot::plan_plot(&p, path)?;
+        liftlab::report::plot::plan_plot(&p, path).context("--plot")?;
         eprintln!("wrote {}", path.display());
     }
     emit(&text)

@@ -1,4 +1,4 @@
-//! The audit's plot, as PNG and SVG: the probability of a wrong decision by
+//! The audit's plot, as SVG text or PNG and SVG files: the probability of a wrong decision by
 //! rule and store size, one panel per true lift, with ±2 Monte Carlo SE bars.
 
 use std::path::{Path, PathBuf};
@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::chart::{s, titled};
 use super::format::{pct_short, usd_short};
-use super::plot::{PLOT_SIZE, register_fonts};
+use super::plot::{draw_svg, write_plot};
 use crate::audit::{Audit, Rule};
 use crate::error::{Error, Result};
 
@@ -22,50 +23,59 @@ const PALETTE: [RGBColor; 5] = [
 /// File name (without extension) of the audit plot.
 pub const AUDIT_PLOT_NAME: &str = "audit_wrong_decisions";
 
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
-
-/// Writes the audit plot into `dir` (created if missing) as
-/// `audit_wrong_decisions.png` and `.svg` (1200×800) and returns the paths.
-/// `audits` holds one audit per store size (x axis, in order), each with
-/// the same lifts (one panel per lift, at most 3).
+/// Draws the audit plot and returns the SVG text (1200×800, with a
+/// `viewBox`, ready to inline in HTML): the probability of a wrong decision
+/// by rule and store size, one panel per true lift (at most 3). `audits`
+/// holds one audit per store size (x axis, in order), each with the same
+/// lifts. The title names the metric and the store sizes.
 ///
 /// # Errors
-/// [`Error::Io`] if `dir` cannot be created; [`Error::Plot`] if there is
-/// nothing to draw or a file cannot be drawn or written.
-pub fn audit_plot(audits: &[Audit], dir: &Path) -> Result<Vec<PathBuf>> {
-    register_fonts();
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-    let svg = dir.join(format!("{AUDIT_PLOT_NAME}.svg"));
+/// [`Error::Plot`] if there is nothing to draw or the plot cannot be drawn.
+pub fn audit_svg(audits: &[Audit]) -> Result<String> {
+    let err = |message: String| Error::Plot { path: AUDIT_PLOT_NAME.into(), message };
     if audits.is_empty() || audits[0].config.lifts.is_empty() {
-        return Err(Error::Plot { path: svg, message: "no audit to draw".into() });
+        return Err(err("no audit to draw".into()));
     }
-    let result = {
-        let root = SVGBackend::new(&svg, PLOT_SIZE).into_drawing_area();
-        draw(&root, audits).and_then(|_| root.present().map_err(s))
-    };
-    result.map_err(|message| Error::Plot { path: svg.clone(), message })?;
-    let png = dir.join(format!("{AUDIT_PLOT_NAME}.png"));
-    let result = {
-        let root = BitMapBackend::new(&png, PLOT_SIZE).into_drawing_area();
-        draw(&root, audits).and_then(|_| root.present().map_err(s))
-    };
-    result.map_err(|message| Error::Plot { path: png.clone(), message })?;
-    Ok(vec![svg, png])
+    draw_svg(|root| draw(root, audits)).map_err(err)
+}
+
+/// Writes the audit plot ([`audit_svg`]) into `dir` (created if missing) as
+/// `audit_wrong_decisions.svg` and `.png` (the PNG rasterized from the SVG)
+/// and returns the paths.
+///
+/// # Errors
+/// [`Error::Io`] if `dir` cannot be created or a file written;
+/// [`Error::Plot`] as [`audit_svg`].
+pub fn audit_plot(audits: &[Audit], dir: &Path) -> Result<Vec<PathBuf>> {
+    let svg = audit_svg(audits)?;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    let mut written = Vec::new();
+    for ext in ["svg", "png"] {
+        let path = dir.join(format!("{AUDIT_PLOT_NAME}.{ext}"));
+        write_plot(&svg, &path)?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, audits: &[Audit]) -> std::result::Result<(), String> {
     root.fill(&WHITE).map_err(s)?;
     let fee = audits[0].fee_usd_per_month;
-    let title = format!(
-        "How often each decision rule gets it wrong, by store size ({} tests per point{})",
+    let (first, last) = (audits[0].annual_revenue_usd, audits[audits.len() - 1].annual_revenue_usd);
+    let stores = if audits.len() == 1 {
+        format!("{} a year store", usd_short(first))
+    } else {
+        format!("{} to {} a year stores", usd_short(first), usd_short(last))
+    };
+    let title = format!("Keep or remove on contribution margin per session — {stores}");
+    let subtitle = format!(
+        "How often each decision rule gets it wrong ({} simulated tests per point, ± 2 MC SE{})",
         audits[0].config.replicates,
         if fee > 0.0 { format!(", fee ${fee:.0}/month") } else { String::new() }
     );
-    let root = root.titled(&title, ("sans-serif", 26)).map_err(s)?;
+    let body = titled(root, &title, &subtitle)?;
     let lifts = audits[0].config.lifts.clone();
-    let panels = root.split_evenly((1, lifts.len().min(3)));
+    let panels = body.split_evenly((1, lifts.len().min(3)));
     for (p, (panel, &lift)) in panels.iter().zip(&lifts).enumerate() {
         draw_panel(panel, audits, p, lift, p == 0)?;
     }

@@ -1,17 +1,21 @@
-//! The frontier's three plots, each as PNG and SVG: MDE against annual
-//! revenue per duration, power against true lift for one store, MDE against
-//! test duration for one store.
+//! The frontier's three plots, each as SVG text ([`frontier_svg`]) or as
+//! PNG and SVG files ([`frontier_plots`]): MDE against annual revenue per
+//! duration with the store being discussed marked, power against true lift
+//! for that store, MDE against test duration for that store.
 
 use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::format::{pct_short, sig, usd_short};
-use super::plot::{PLOT_SIZE, register_fonts};
+use super::chart::{Line, draw_lines, log_ticks, nice_ceil, nice_floor, pct_tick, s, titled, usd_tick};
+use super::format::{pct_short, sig};
+use super::plot::{GREEN, ORANGE, capitalized, draw_svg, metric_name, write_plot};
 use crate::error::{Error, Result};
 use crate::frontier::{CHECKED, FRONTIER_METRICS, Frontier, PLAUSIBLE_LIFT_BAND, VENDOR_CLAIM_BAND, rel_mde};
 use crate::montecarlo::METRICS;
+use crate::report::format::usd_short;
 
 const PALETTE: [RGBColor; 6] = [
     RGBColor(31, 90, 180),
@@ -21,67 +25,82 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(230, 120, 20),
     RGBColor(90, 90, 90),
 ];
-const GREEN: RGBColor = RGBColor(46, 139, 87);
-const ORANGE: RGBColor = RGBColor(230, 120, 20);
 
-/// The three plots.
-#[derive(Clone, Copy)]
-enum Plot {
+/// One of the frontier's three plots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrontierPlot {
+    /// Relative MDE against annual revenue, one line per duration, with the
+    /// store being discussed marked (`frontier_mde_by_revenue`).
     MdeByRevenue,
+    /// Power against true lift for the store being discussed
+    /// (`frontier_power_curve`).
     PowerCurve,
+    /// Relative MDE against test duration for the store being discussed
+    /// (`frontier_mde_by_days`).
     MdeByDays,
 }
 
-fn draw<DB: DrawingBackend>(
-    plot: Plot,
-    root: &DrawingArea<DB, Shift>,
-    f: &Frontier,
-) -> std::result::Result<(), String> {
-    match plot {
-        Plot::MdeByRevenue => mde_by_revenue(root, f),
-        Plot::PowerCurve => power_curve(root, f),
-        Plot::MdeByDays => mde_by_days(root, f),
+impl FrontierPlot {
+    /// The three plots, in the order [`frontier_plots`] writes them.
+    pub const ALL: [FrontierPlot; 3] = [FrontierPlot::MdeByRevenue, FrontierPlot::PowerCurve, FrontierPlot::MdeByDays];
+
+    /// The plot's file name without extension (`frontier_mde_by_revenue`).
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            FrontierPlot::MdeByRevenue => "frontier_mde_by_revenue",
+            FrontierPlot::PowerCurve => "frontier_power_curve",
+            FrontierPlot::MdeByDays => "frontier_mde_by_days",
+        }
     }
+}
+
+/// Draws one of the frontier's plots and returns the SVG text (1200×800,
+/// with a `viewBox`, ready to inline in HTML). Titles name the metric, the
+/// store being discussed (`Frontier::annual_revenue_usd`) and the holdout.
+/// The power curve needs the simulated checks; without them it shows the
+/// analytic curves only.
+///
+/// # Errors
+/// [`Error::Plot`] if the plot cannot be drawn.
+pub fn frontier_svg(f: &Frontier, which: FrontierPlot) -> Result<String> {
+    draw_svg(|root| match which {
+        FrontierPlot::MdeByRevenue => mde_by_revenue(root, f),
+        FrontierPlot::PowerCurve => power_curve(root, f),
+        FrontierPlot::MdeByDays => mde_by_days(root, f),
+    })
+    .map_err(|message| Error::Plot { path: which.file_stem().into(), message })
 }
 
 /// Writes the three frontier plots into `dir` (created if missing) as
 /// `frontier_mde_by_revenue`, `frontier_power_curve` and
-/// `frontier_mde_by_days`, each `.png` and `.svg` (1200×800), and returns
-/// the paths written. The power curve needs the simulated checks; without
-/// them it shows the analytic curves only.
+/// `frontier_mde_by_days`, each `.png` and `.svg` (1200×800, the PNG
+/// rasterized from the SVG), and returns the paths written.
 ///
 /// # Errors
-/// [`Error::Io`] if `dir` cannot be created; [`Error::Plot`] if a file
-/// cannot be drawn or written.
+/// [`Error::Io`] if `dir` cannot be created or a file written;
+/// [`Error::Plot`] if a plot cannot be drawn.
 pub fn frontier_plots(f: &Frontier, dir: &Path) -> Result<Vec<PathBuf>> {
-    register_fonts();
     std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-    let plots = [
-        ("frontier_mde_by_revenue", Plot::MdeByRevenue),
-        ("frontier_power_curve", Plot::PowerCurve),
-        ("frontier_mde_by_days", Plot::MdeByDays),
-    ];
     let mut written = Vec::new();
-    for (name, plot) in plots {
-        let svg = dir.join(format!("{name}.svg"));
-        let result = {
-            let root = SVGBackend::new(&svg, PLOT_SIZE).into_drawing_area();
-            draw(plot, &root, f).and_then(|_| root.present().map_err(s))
-        };
-        result.map_err(|message| Error::Plot { path: svg.clone(), message })?;
-        let png = dir.join(format!("{name}.png"));
-        let result = {
-            let root = BitMapBackend::new(&png, PLOT_SIZE).into_drawing_area();
-            draw(plot, &root, f).and_then(|_| root.present().map_err(s))
-        };
-        result.map_err(|message| Error::Plot { path: png.clone(), message })?;
-        written.extend([svg, png]);
+    for plot in FrontierPlot::ALL {
+        let svg = frontier_svg(f, plot)?;
+        for ext in ["svg", "png"] {
+            let path = dir.join(format!("{}.{ext}", plot.file_stem()));
+            write_plot(&svg, &path)?;
+            written.push(path);
+        }
     }
     Ok(written)
 }
 
-fn s<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
+/// "Contribution margin per session — $1.5M a year store, 10% holdout".
+fn title(metric: &str, f: &Frontier) -> String {
+    format!(
+        "{} — {} a year store, {} holdout",
+        capitalized(metric),
+        usd_short(f.annual_revenue_usd),
+        pct_short(f.config.holdouts[0])
+    )
 }
 
 /// Shades the two lift bands across `x` and labels them.
@@ -120,17 +139,23 @@ fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
         .map_err(s)
 }
 
-fn percent_label(v: &f64) -> String {
-    format!("{}%", sig(*v, 2))
+/// A y range on a log axis from 1–2–5 value to 1–2–5 value, covering the
+/// lines and both lift bands.
+fn log_y_range(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let hi = values.clone().fold(VENDOR_CLAIM_BAND.1 * 100.0, f64::max) * 1.2;
+    let lo = values.fold(PLAUSIBLE_LIFT_BAND.0 * 100.0, f64::min) * 0.9;
+    (nice_floor(lo), nice_ceil(hi))
 }
 
-/// (a) Relative MDE against annual revenue, one line per duration.
+/// (a) Relative MDE against annual revenue, one line per duration, with
+/// the store being discussed marked on each.
 fn mde_by_revenue<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) -> std::result::Result<(), String> {
     root.fill(&WHITE).map_err(s)?;
     let cfg = &f.config;
     let h = cfg.holdouts[0];
-    let lo = cfg.revenues.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = cfg.revenues.iter().copied().fold(0.0, f64::max);
+    let store = f.annual_revenue_usd;
+    let lo = cfg.revenues.iter().copied().fold(store, f64::min);
+    let hi = cfg.revenues.iter().copied().fold(store, f64::max);
     let grid: Vec<f64> = (0..=200).map(|i| lo * (hi / lo).powf(i as f64 / 200.0)).collect();
     let curve = |m: usize, days: u32, cuped: bool| -> Vec<(f64, f64)> {
         grid.iter()
@@ -139,81 +164,132 @@ fn mde_by_revenue<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontie
             })
             .collect()
     };
-    let all: Vec<f64> = cfg.days.iter().flat_map(|&d| curve(0, d, false).into_iter().map(|p| p.1)).collect();
-    let y_max = all.iter().copied().fold(VENDOR_CLAIM_BAND.1 * 100.0, f64::max) * 1.3;
-    let y_min = all.iter().copied().fold(PLAUSIBLE_LIFT_BAND.0 * 100.0, f64::min) * 0.6;
-    let title = format!(
-        "Smallest detectable lift by store size ({} holdout, power {}, alpha {})",
-        pct_short(h),
+    let mut lines = Vec::new();
+    for (i, &d) in cfg.days.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        lines.push(Line {
+            points: curve(0, d, false),
+            color,
+            width: 3,
+            dashed: false,
+            label: format!("{d} days"),
+            name: None,
+        });
+        lines.push(Line {
+            points: curve(1, d, true),
+            color,
+            width: 2,
+            dashed: true,
+            label: format!("{d} days: revenue per visitor, CUPED"),
+            name: None,
+        });
+    }
+    let (y_min, y_max) = log_y_range(lines.iter().filter(|l| !l.dashed).flat_map(|l| l.points.iter().map(|p| p.1)));
+    let subtitle = format!(
+        "Smallest detectable lift by store size, per test duration (power {}, alpha {}; dashed: revenue per visitor with CUPED)",
         pct_short(cfg.power),
         cfg.alpha
     );
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 28))
+    let body = titled(root, &title(&metric_name(FRONTIER_METRICS[0]), f), &subtitle)?;
+    let mut chart = ChartBuilder::on(&body)
         .margin(25)
+        .margin_top(5)
         .x_label_area_size(60)
         .y_label_area_size(90)
-        .build_cartesian_2d((lo..hi).log_scale(), (y_min..y_max).log_scale())
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            (y_min..y_max).log_scale().with_key_points(log_ticks(y_min, y_max)),
+        )
         .map_err(s)?;
     chart
         .configure_mesh()
         .x_desc("annual revenue (USD, log scale)")
-        .y_desc("minimum detectable relative lift (%, log scale)")
-        .x_label_formatter(&|v| usd_short(*v))
-        .y_label_formatter(&percent_label)
+        .y_desc("minimum detectable relative lift (log scale)")
+        .x_label_formatter(&usd_tick)
+        .y_label_formatter(&pct_tick)
         .label_style(("sans-serif", 18))
         .axis_desc_style(("sans-serif", 22))
         .draw()
         .map_err(s)?;
     bands(&mut chart, (lo, hi), 100.0)?;
-    for (i, &d) in cfg.days.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
-        chart
-            .draw_series(LineSeries::new(curve(0, d, false), color.stroke_width(3)))
-            .map_err(s)?
-            .label(format!("{d} days: margin per session"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
-        chart
-            .draw_series(DashedLineSeries::new(curve(1, d, true), 8, 6, color.stroke_width(2)))
-            .map_err(s)?
-            .label(format!("{d} days: revenue per visitor, CUPED"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2)));
-    }
     let target = 100.0 * cfg.target_lift;
+    lines.push(Line {
+        points: vec![(lo, target), (hi, target)],
+        color: BLACK,
+        width: 2,
+        dashed: false,
+        label: format!("target lift {}", pct_short(cfg.target_lift)),
+        name: None,
+    });
+    draw_lines(&mut chart, &lines)?;
+
+    // The store being discussed: a vertical rule, a point on each duration's
+    // margin line, and its name.
+    let marker = RGBColor(20, 20, 20);
     chart
-        .draw_series(LineSeries::new([(lo, target), (hi, target)], BLACK.stroke_width(2)))
+        .draw_series(DashedLineSeries::new([(store, y_min), (store, y_max)], 6, 6, marker.mix(0.6).stroke_width(2)))
+        .map_err(s)?;
+    let marked: Vec<(u32, (f64, f64))> = cfg
+        .days
+        .iter()
+        .filter_map(|&d| {
+            rel_mde(&f.pilot, 0, store, d as f64, h, false, cfg.alpha, cfg.power).ok().map(|v| (d, (store, 100.0 * v)))
+        })
+        .collect();
+    let points: Vec<(f64, f64)> = marked.iter().map(|m| m.1).collect();
+    chart
+        .draw_series(points.iter().map(|&p| Circle::new(p, 8, marker.filled())))
         .map_err(s)?
-        .label(format!("target lift {}", pct_short(cfg.target_lift)))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK.stroke_width(2)));
+        .label(format!("your store: {} (MDE at each duration)", usd_short(store)))
+        .legend(move |(x, y)| Circle::new((x + 12, y), 7, marker.filled()));
+    // Labels beside the points, on the whole image (backend coordinates),
+    // pushed apart where durations are close.
+    let label_font = ("sans-serif", 17).into_font().color(&marker).pos(Pos::new(HPos::Left, VPos::Center));
+    let mut next_free = i32::MIN;
+    for &(d, (x, y)) in &marked {
+        let at = chart.backend_coord(&(x, y));
+        let row = at.1.max(next_free);
+        next_free = row + 19;
+        root.draw(&Text::new(format!("{d} days: {}", pct_short(y / 100.0)), (at.0 + 13, row), label_font.clone()))
+            .map_err(s)?;
+    }
+    let top = chart.backend_coord(&(store, y_max));
+    root.draw(&Text::new(
+        format!("your store: {}", usd_short(store)),
+        (top.0 + 8, top.1 + 8),
+        ("sans-serif", 20).into_font().style(FontStyle::Bold).color(&marker).pos(Pos::new(HPos::Left, VPos::Top)),
+    ))
+    .map_err(s)?;
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
-/// (b) Power against true lift for the profile's store: analytic curves and
-/// simulated points with ±2 Monte Carlo SE bars.
+/// (b) Power against true lift for the store being discussed: analytic
+/// curves and simulated points with ±2 Monte Carlo SE bars.
 fn power_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) -> std::result::Result<(), String> {
     root.fill(&WHITE).map_err(s)?;
     let cfg = &f.config;
     let (h, days, revenue) = (cfg.holdouts[0], f.check_days as f64, f.annual_revenue_usd);
     let mde = rel_mde(&f.pilot, 1, revenue, days, h, false, cfg.alpha, cfg.power).map_err(s)?;
     let x_max = 100.0 * mde * 2.2;
-    let title = format!(
-        "Power vs true lift: {}/year store, {} days, {} holdout",
-        usd_short(revenue),
-        f.check_days,
-        pct_short(h)
+    let subtitle = format!(
+        "Power against the true lift, {}-day test (alpha {}): analytic lines, simulated points ± 2 Monte Carlo SE",
+        f.check_days, cfg.alpha
     );
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 28))
+    let body = titled(root, &title("margin per session and revenue per visitor", f), &subtitle)?;
+    let mut chart = ChartBuilder::on(&body)
         .margin(25)
+        .margin_top(5)
         .x_label_area_size(60)
         .y_label_area_size(90)
         .build_cartesian_2d(0f64..x_max, 0f64..100.0)
         .map_err(s)?;
     chart
         .configure_mesh()
-        .x_desc("true relative lift (%)")
-        .y_desc("power: share of tests significant (%)")
-        .x_label_formatter(&percent_label)
+        .x_desc("true relative lift")
+        .y_desc("power: share of tests significant")
+        .x_labels(12)
+        .y_labels(11)
+        .x_label_formatter(&|v| format!("{}%", sig(*v, 2).trim_end_matches(".0")))
         .y_label_formatter(&|v| format!("{v:.0}%"))
         .label_style(("sans-serif", 18))
         .axis_desc_style(("sans-serif", 22))
@@ -230,22 +306,28 @@ fn power_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) 
             .label(label)
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 24, y + 6)], color.mix(0.4).filled()));
     }
-    for (i, &(m, cuped)) in CHECKED.iter().enumerate() {
-        let name = METRICS[i];
+    let lines: Vec<Line> = CHECKED
+        .iter()
+        .enumerate()
+        .map(|(i, &(m, cuped))| Line {
+            points: (0..=200)
+                .map(|j| {
+                    let lift = x_max / 100.0 * j as f64 / 200.0;
+                    let p = crate::frontier::analytic_power(&f.pilot, m, revenue, days, h, cuped, lift, cfg.alpha);
+                    (100.0 * lift, 100.0 * p)
+                })
+                .collect(),
+            color: PALETTE[i],
+            width: 3,
+            dashed: false,
+            label: format!("{}: analytic", METRICS[i]),
+            name: Some(METRICS[i].to_string()),
+        })
+        .collect();
+    draw_lines(&mut chart, &lines)?;
+    for (i, name) in METRICS.iter().enumerate().take(CHECKED.len()) {
         let color = PALETTE[i];
-        let analytic: Vec<(f64, f64)> = (0..=200)
-            .map(|j| {
-                let lift = x_max / 100.0 * j as f64 / 200.0;
-                let p = crate::frontier::analytic_power(&f.pilot, m, revenue, days, h, cuped, lift, cfg.alpha);
-                (100.0 * lift, 100.0 * p)
-            })
-            .collect();
-        chart
-            .draw_series(LineSeries::new(analytic, color.stroke_width(3)))
-            .map_err(s)?
-            .label(format!("{name}: analytic"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
-        let points: Vec<_> = f.power_curve.iter().filter(|p| p.metric == name).collect();
+        let points: Vec<_> = f.power_curve.iter().filter(|p| p.metric == *name).collect();
         if points.is_empty() {
             continue;
         }
@@ -272,7 +354,7 @@ fn power_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) 
     legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
-/// (c) Relative MDE against test duration for the profile's store.
+/// (c) Relative MDE against test duration for the store being discussed.
 fn mde_by_days<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) -> std::result::Result<(), String> {
     root.fill(&WHITE).map_err(s)?;
     let cfg = &f.config;
@@ -287,55 +369,53 @@ fn mde_by_days<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) 
             })
             .collect()
     };
-    let lines = [(0, false), (0, true), (1, false), (1, true)].map(|(m, c)| (m, c, curve(m, c)));
-    let y_max = lines.iter().flat_map(|l| l.2.iter().map(|p| p.1)).fold(VENDOR_CLAIM_BAND.1 * 100.0, f64::max) * 1.3;
-    let y_min = lines.iter().flat_map(|l| l.2.iter().map(|p| p.1)).fold(PLAUSIBLE_LIFT_BAND.0 * 100.0, f64::min) * 0.6;
-    let title = format!(
-        "Smallest detectable lift vs test duration: {}/year store, {} holdout",
-        usd_short(revenue),
-        pct_short(h)
+    // Each metric in its own colour, its CUPED line in a lighter one.
+    let colors = [(PALETTE[0], RGBColor(110, 170, 240)), (PALETTE[1], RGBColor(240, 140, 120))];
+    let mut lines: Vec<Line> = [(0, false), (0, true), (1, false), (1, true)]
+        .into_iter()
+        .map(|(m, cuped)| Line {
+            points: curve(m, cuped),
+            color: if cuped { colors[m].1 } else { colors[m].0 },
+            width: if cuped { 3 } else { 4 },
+            dashed: false,
+            label: format!("{}{}", FRONTIER_METRICS[m], if cuped { ", CUPED" } else { "" }),
+            name: None,
+        })
+        .collect();
+    let (y_min, y_max) = log_y_range(lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)));
+    let subtitle = format!(
+        "Smallest detectable lift against test duration (power {}, alpha {}, log scale)",
+        pct_short(cfg.power),
+        cfg.alpha
     );
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 28))
+    let body = titled(root, &title("margin per session and revenue per visitor", f), &subtitle)?;
+    let mut chart = ChartBuilder::on(&body)
         .margin(25)
+        .margin_top(5)
         .x_label_area_size(60)
         .y_label_area_size(90)
-        .build_cartesian_2d(0f64..x_max, (y_min..y_max).log_scale())
+        .build_cartesian_2d(0f64..x_max, (y_min..y_max).log_scale().with_key_points(log_ticks(y_min, y_max)))
         .map_err(s)?;
     chart
         .configure_mesh()
         .x_desc("test duration (days)")
-        .y_desc("minimum detectable relative lift (%, log scale)")
+        .y_desc("minimum detectable relative lift (log scale)")
         .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&percent_label)
+        .y_label_formatter(&pct_tick)
         .label_style(("sans-serif", 18))
         .axis_desc_style(("sans-serif", 22))
         .draw()
         .map_err(s)?;
     bands(&mut chart, (0.0, x_max), 100.0)?;
-    for (m, cuped, points) in lines {
-        let color = PALETTE[m];
-        let label = format!("{}{}", FRONTIER_METRICS[m], if cuped { ", CUPED" } else { "" });
-        let style = color.stroke_width(if cuped { 2 } else { 3 });
-        if cuped {
-            chart
-                .draw_series(DashedLineSeries::new(points, 8, 6, style))
-                .map_err(s)?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
-        } else {
-            chart
-                .draw_series(LineSeries::new(points, style))
-                .map_err(s)?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
-        }
-    }
     let target = 100.0 * cfg.target_lift;
-    chart
-        .draw_series(LineSeries::new([(0.0, target), (x_max, target)], BLACK.stroke_width(2)))
-        .map_err(s)?
-        .label(format!("target lift {}", pct_short(cfg.target_lift)))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK.stroke_width(2)));
+    lines.push(Line {
+        points: vec![(0.0, target), (x_max, target)],
+        color: BLACK,
+        width: 2,
+        dashed: false,
+        label: format!("target lift {}", pct_short(cfg.target_lift)),
+        name: None,
+    });
+    draw_lines(&mut chart, &lines)?;
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod audit_plot;
+mod chart;
 pub mod compare;
 pub mod csv;
 pub mod format;
