@@ -7,7 +7,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use liftlab::sim::{Level, SimConfig, simulate};
+use liftlab::compare::{CompareConfig, compare};
+use liftlab::sim::{Level, SimConfig, parse_arms, simulate};
 use liftlab::store::StoreProfile;
 
 /// A default-economics store with `sessions` expected sessions over 30 days.
@@ -30,6 +31,29 @@ fn bench(c: &mut Criterion) {
             b.iter(|| simulate(black_box(&p), &cfg, Level::Aggregate, &|_, _| {}, |_| Ok(())).unwrap())
         });
     }
+    g.finish();
+
+    // Three arms (control, rules, model) against the two-arm test on the
+    // same store: the per-arm effects and statistics should cost little.
+    let mut g = c.benchmark_group("simulate 30 days, 10M sessions, arms");
+    g.sample_size(10);
+    let p = store_with_sessions(10_000_000.0);
+    let three = SimConfig { arms: parse_arms("control=0.1,rules=0.45,model=0.45").unwrap(), ..cfg.clone() };
+    for (name, config) in [("control/treatment", &cfg), ("control/rules/model", &three)] {
+        g.bench_function(name, |b| {
+            b.iter(|| simulate(black_box(&p), config, Level::Aggregate, &|_, _| {}, |_| Ok(())).unwrap())
+        });
+    }
+    g.finish();
+
+    // `liftlab compare` at $1.2M with a small sweep.
+    let mut g = c.benchmark_group("compare");
+    g.sample_size(10);
+    let store = StoreProfile::with_annual_revenue(1_200_000.0);
+    let config = CompareConfig { replicates: Some(40), revenues: vec![1e6, 4e6, 1.6e7], ..CompareConfig::default() };
+    g.bench_function("$1.2M, 40 months, sweep of 3 sizes × 20", |b| {
+        b.iter(|| compare(black_box(&store), &config, &|_, _| {}).unwrap())
+    });
     g.finish();
 }
 
