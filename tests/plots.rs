@@ -70,8 +70,13 @@ fn plan_plot_rejects_other_extensions_naming_the_flag() {
 
 #[test]
 fn store_plan_svg_names_metric_and_store_with_readable_ticks() {
-    let config =
-        PlanConfig { holdout: 0.1, alpha: 0.05, power: 0.8, days: vec![7.0, 14.0, 30.0, 60.0, 90.0], target_lift: Some(0.03) };
+    let config = PlanConfig {
+        holdout: 0.1,
+        alpha: 0.05,
+        power: 0.8,
+        days: vec![7.0, 14.0, 30.0, 60.0, 90.0],
+        target_lift: Some(0.03),
+    };
     let plan = store_plan(&StoreProfile::default(), &config, None, 1).unwrap();
     let svg = store_plan_svg(&plan).unwrap();
     let t = texts(&svg);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::chart::{s, titled};
+use super::chart::{legend, s, titled};
 use super::format::{pct_short, usd_short};
 use super::plot::{draw_svg, write_plot};
 use crate::audit::{Audit, Rule};
@@ -153,14 +153,7 @@ fn draw_panel<DB: DrawingBackend>(
         chart.draw_series(points.iter().map(|&(x, y, _)| Circle::new((x, y), 5, color.filled()))).map_err(s)?;
     }
     if with_legend {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(("sans-serif", 16))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(s)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 16)?;
     }
     Ok(())
 }

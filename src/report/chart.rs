@@ -93,6 +93,23 @@ pub(crate) fn nice_ceil(x: f64) -> f64 {
     [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|v| *v >= x * (1.0 - 1e-9)).unwrap_or(10.0 * p)
 }
 
+/// Draws the chart's legend at `position` with labels of `font_px` pixels,
+/// on a white, framed box.
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+    font_px: u32,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(("sans-serif", font_px))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(s)
+}
+
 /// A tick on a percent axis whose values are already in percent
 /// (`5.0` → `5%`, `0.5` → `0.5%`).
 pub(crate) fn pct_tick(v: &f64) -> String {

@@ -9,7 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::chart::{Line, draw_lines, log_ticks, nice_ceil, nice_floor, pct_tick, s, titled, usd_tick};
+use super::chart::{Line, draw_lines, legend, log_ticks, nice_ceil, nice_floor, pct_tick, s, titled, usd_tick};
 use super::format::{pct_short, sig};
 use super::plot::{GREEN, ORANGE, capitalized, draw_svg, metric_name, write_plot};
 use crate::error::{Error, Result};
@@ -123,20 +123,6 @@ fn bands<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>, Y: Ranged<Valu
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 24, y + 6)], color.mix(0.4).filled()));
     }
     Ok(())
-}
-
-fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-    position: SeriesLabelPosition,
-) -> std::result::Result<(), String> {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .label_font(("sans-serif", 17))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(s)
 }
 
 /// A y range on a log axis from 1–2–5 value to 1–2–5 value, covering the
@@ -260,7 +246,7 @@ fn mde_by_revenue<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontie
         ("sans-serif", 20).into_font().style(FontStyle::Bold).color(&marker).pos(Pos::new(HPos::Left, VPos::Top)),
     ))
     .map_err(s)?;
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
+    legend(&mut chart, SeriesLabelPosition::UpperRight, 17)
 }
 
 /// (b) Power against true lift for the store being discussed: analytic
@@ -351,7 +337,7 @@ fn power_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) 
         .map_err(s)?
         .label(format!("{} power", pct_short(cfg.power)))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK.stroke_width(1)));
-    legend(&mut chart, SeriesLabelPosition::LowerRight)
+    legend(&mut chart, SeriesLabelPosition::LowerRight, 17)
 }
 
 /// (c) Relative MDE against test duration for the store being discussed.
@@ -417,5 +403,5 @@ fn mde_by_days<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Frontier) 
         name: None,
     });
     draw_lines(&mut chart, &lines)?;
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
+    legend(&mut chart, SeriesLabelPosition::UpperRight, 17)
 }

@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 
 use plotters::prelude::*;
 
-use super::format::{sig, usd_short};
+use super::chart::{legend, log_ticks};
+use super::format::usd_short;
 use super::html::escape;
 use super::plot::register_fonts;
 use crate::compare::Comparison;
@@ -78,14 +79,17 @@ fn draw_frontier<DB: DrawingBackend>(
         .margin(18)
         .x_label_area_size(56)
         .y_label_area_size(84)
-        .build_cartesian_2d((x_lo * 0.9..x_hi * 1.1).log_scale(), (1.0..y_hi).log_scale())
+        .build_cartesian_2d(
+            (x_lo * 0.9..x_hi * 1.1).log_scale().with_key_points(log_ticks(x_lo * 0.9, x_hi * 1.1)),
+            (1.0..y_hi).log_scale().with_key_points(log_ticks(1.0, y_hi)),
+        )
         .map_err(s)?;
     chart
         .configure_mesh()
         .x_desc("annual revenue (USD, log scale)")
         .y_desc("days of testing needed (log scale)")
         .x_label_formatter(&|v| usd_short(*v))
-        .y_label_formatter(&|v| sig(*v, 2))
+        .y_label_formatter(&|v| format!("{v}"))
         .label_style(("sans-serif", 16))
         .axis_desc_style(("sans-serif", 18))
         .light_line_style(WHITE.mix(0.0))
@@ -139,14 +143,7 @@ fn draw_frontier<DB: DrawingBackend>(
                 .map_err(s)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
-        .label_font(("sans-serif", 15))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(s)?;
+    legend(&mut chart, SeriesLabelPosition::LowerLeft, 15)?;
     Ok(())
 }
 
@@ -251,7 +248,10 @@ fn draw_break_even<DB: DrawingBackend>(
         .margin(18)
         .x_label_area_size(56)
         .y_label_area_size(96)
-        .build_cartesian_2d((x_lo * 0.9..x_hi * 1.1).log_scale(), (y_lo - pad)..(y_hi + pad))
+        .build_cartesian_2d(
+            (x_lo * 0.9..x_hi * 1.1).log_scale().with_key_points(log_ticks(x_lo * 0.9, x_hi * 1.1)),
+            (y_lo - pad)..(y_hi + pad),
+        )
         .map_err(s)?;
     chart
         .configure_mesh()
@@ -295,14 +295,7 @@ fn draw_break_even<DB: DrawingBackend>(
             usd_short(c.model.fee_usd_per_month)
         ))
         .legend(|(x, y)| Circle::new((x + 12, y), 5, BLACK.filled()));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(("sans-serif", 15))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(s)?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft, 15)?;
     Ok(())
 }
 

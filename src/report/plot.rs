@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 use plotters::prelude::*;
 use resvg::{tiny_skia, usvg};
 
-use super::chart::{Line, draw_lines, log_ticks, nice_ceil, nice_floor, pct_tick, s, titled};
+use super::chart::{Line, draw_lines, legend, log_ticks, nice_ceil, nice_floor, pct_tick, s, titled};
 use crate::error::{Error, Result};
 use crate::frontier::{PLAUSIBLE_LIFT_BAND, VENDOR_CLAIM_BAND};
 use crate::plan::store::{StorePlan, store_plan_curve};
@@ -315,13 +315,6 @@ fn mde_plot<DB: DrawingBackend>(
         });
     }
     draw_lines(&mut chart, &lines)?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 18))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(s)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight, 18)?;
     Ok(())
 }
