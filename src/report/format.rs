@@ -103,10 +103,20 @@ pub fn group_thousands(v: i64) -> String {
     if v < 0 { format!("-{out}") } else { out }
 }
 
-/// A money amount with cents and thousands separators (`1500000` → `$1,500,000.00`).
+/// A money amount with cents and thousands separators (`1500000` →
+/// `$1,500,000.00`), the sign in front (`-0.5` → `-$0.50`).
+///
+/// ```
+/// use liftlab::report::format::usd;
+/// assert_eq!(usd(1_500_000.0), "$1,500,000.00");
+/// assert_eq!(usd(-6_135.344), "-$6,135.34");
+/// assert_eq!(usd(-0.5), "-$0.50");
+/// ```
 pub fn usd(x: f64) -> String {
     let cents = (x * 100.0).round() as i64;
-    format!("${}.{:02}", group_thousands(cents / 100), (cents % 100).abs())
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    format!("{sign}${}.{:02}", group_thousands((cents / 100) as i64), cents % 100)
 }
 
 /// A money amount in short form (`250000` → `$250k`, `1500000` → `$1.5M`,
@@ -117,14 +127,18 @@ pub fn usd(x: f64) -> String {
 /// assert_eq!(usd_short(250_000.0), "$250k");
 /// assert_eq!(usd_short(1_500_000.0), "$1.5M");
 /// assert_eq!(usd_short(2_000_000.0), "$2M");
+/// assert_eq!(usd_short(-5_000.0), "-$5k");
 /// ```
 pub fn usd_short(x: f64) -> String {
-    let (value, unit) = match x.abs() {
+    if x < 0.0 {
+        return format!("-{}", usd_short(-x));
+    }
+    let (value, unit) = match x {
         v if v >= 1e9 => (x / 1e9, "B"),
         v if v >= 1e6 => (x / 1e6, "M"),
         v if v >= 1e3 => (x / 1e3, "k"),
         _ => (x, ""),
     };
-    let text = if value.abs() >= 10.0 { format!("{value:.0}") } else { format!("{value:.1}") };
+    let text = if value >= 10.0 { format!("{value:.0}") } else { format!("{value:.1}") };
     format!("${}{unit}", text.trim_end_matches(".0"))
 }

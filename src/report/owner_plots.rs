@@ -80,7 +80,7 @@ fn draw_frontier<DB: DrawingBackend>(
         .x_label_area_size(56)
         .y_label_area_size(84)
         .build_cartesian_2d(
-            (x_lo * 0.9..x_hi * 1.1).log_scale().with_key_points(log_ticks(x_lo * 0.9, x_hi * 1.1)),
+            (x_lo * 0.9..x_hi * 1.1).log_scale().with_key_points(log_ticks(x_lo, x_hi)),
             (1.0..y_hi).log_scale().with_key_points(log_ticks(1.0, y_hi)),
         )
         .map_err(s)?;
@@ -249,7 +249,7 @@ fn draw_break_even<DB: DrawingBackend>(
         .x_label_area_size(56)
         .y_label_area_size(96)
         .build_cartesian_2d(
-            (x_lo * 0.9..x_hi * 1.1).log_scale().with_key_points(log_ticks(x_lo * 0.9, x_hi * 1.1)),
+            (x_lo * 0.9..x_hi * 1.1).log_scale().with_key_points(log_ticks(x_lo, x_hi)),
             (y_lo - pad)..(y_hi + pad),
         )
         .map_err(s)?;
