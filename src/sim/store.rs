@@ -25,6 +25,15 @@
 //! payment fees; a returned order has no revenue and costs shipping and
 //! handling. The monthly platform fee is spread over treated sessions.
 //!
+//! **Arms.** A visitor's arm is its hash bucket ([`crate::assign::bucket`])
+//! against the arms' cumulative shares ([`SimConfig::arm_specs`]): by
+//! default `control` (share `holdout`) and `treatment` (the profile's
+//! effect and platform fee), or any list of `control`, `treatment`,
+//! `rules` and `model` ([`StoreProfile::policy`]), each treated arm with
+//! its own lift tables and its fee spread over its own expected live
+//! sessions. [`SimResult::by_arm`] keeps each arm's totals and
+//! counterfactual.
+//!
 //! What a vendor dashboard counts as *influenced*: every incremental order
 //! (it came through a recommendation), plus orders that would have happened
 //! anyway but had a recommendation click, flagged with probability
