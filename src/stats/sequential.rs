@@ -266,7 +266,7 @@ pub struct CrossingProbabilities {
     /// effect.
     pub upper_power: f64,
     /// Expected information at stopping as a fraction of the maximum,
-    /// `Σ_k t_k · stop_k` (multiply by the maximum sample size for E[N]).
+    /// `Σ_k t_k · stop_k` (multiply by the maximum sample size for `E[N]`).
     pub expected_info: f64,
 }
 
