@@ -14,6 +14,10 @@ use crate::stats::{
     RatioMoments, SrmResult, WelchResult,
 };
 
+// `analyze --summary`: the same analysis from sums, in its own file.
+mod summary;
+pub use summary::analyze_summary;
+
 /// P-value below which a sample-ratio mismatch is flagged.
 pub const SRM_ALARM_PVALUE: f64 = 0.001;
 
@@ -159,6 +163,19 @@ pub enum MethodReason {
     SkewRuleMet,
     /// An arm is below the rule: the normal approximation is not trusted.
     SkewRuleFailed {
+        /// The arm furthest below the rule (its label).
+        arm: String,
+        /// Its skewness.
+        skewness: f64,
+        /// Its units.
+        n: u64,
+        /// Units the rule asks for.
+        min_n: f64,
+    },
+    /// An arm is below the rule, but the input is a summary of sums with no
+    /// unit rows to permute: Welch decided anyway, with a warning
+    /// ([`analyze_summary`]).
+    SkewRuleFailedSummary {
         /// The arm furthest below the rule (its label).
         arm: String,
         /// Its skewness.
@@ -383,7 +400,7 @@ pub fn analyze(table: &UnitTable, config: &AnalysisConfig) -> Result<Analysis> {
             return Err(Error::EmptyArm { arm: arm.clone(), segment: None, n });
         }
     }
-    let srm = srm_report(table, &counts, config)?;
+    let srm = srm_report(&table.arms, &counts, config)?;
     let mut warnings = Vec::new();
     if srm.mismatch {
         warnings.push(format!(
@@ -459,16 +476,16 @@ pub fn analyze(table: &UnitTable, config: &AnalysisConfig) -> Result<Analysis> {
     })
 }
 
-fn srm_report(table: &UnitTable, counts: &[u64], config: &AnalysisConfig) -> Result<SrmReport> {
-    let weights = config.expected_split.weights(&table.arms, &config.expected_split_text)?;
+fn srm_report(arms: &[String], counts: &[u64], config: &AnalysisConfig) -> Result<SrmReport> {
+    let weights = config.expected_split.weights(arms, &config.expected_split_text)?;
     let SrmResult { chi2, df, pvalue, expected } = stats::srm(counts, &weights)?;
     let wsum: f64 = weights.iter().sum();
-    let by_arm = |v: &[f64]| table.arms.iter().cloned().zip(v.iter().copied()).collect();
+    let by_arm = |v: &[f64]| arms.iter().cloned().zip(v.iter().copied()).collect();
     Ok(SrmReport {
         chi2,
         df,
         pvalue,
-        counts: table.arms.iter().cloned().zip(counts.iter().copied()).collect(),
+        counts: arms.iter().cloned().zip(counts.iter().copied()).collect(),
         expected: by_arm(&expected),
         expected_share: by_arm(&weights.iter().map(|w| w / wsum).collect::<Vec<_>>()),
         mismatch: pvalue < SRM_ALARM_PVALUE,
@@ -561,9 +578,14 @@ fn comparison_warnings(r: &MetricResult, config: &AnalysisConfig) -> Vec<String>
             ),
             None => format!("{} units in all at this split (a longer test)", fmt(sk.units_needed_at_this_split)),
         };
-        let used = match r.test.method {
-            TestMethod::Permutation => "the studentized permutation test decides instead of Welch",
-            TestMethod::Welch => "Welch was requested with --method welch: its p-value and CI are not reliable here",
+        let used = match (r.test.method, &r.test.reason) {
+            (TestMethod::Permutation, _) => "the studentized permutation test decides instead of Welch",
+            (TestMethod::Welch, MethodReason::SkewRuleFailedSummary { .. }) => {
+                "WELCH DECIDES ANYWAY because the input is a summary of sums with no unit rows to permute: its p-value and CI are not reliable here; analyse the unit rows for the permutation test"
+            }
+            (TestMethod::Welch, _) => {
+                "Welch was requested with --method welch: its p-value and CI are not reliable here"
+            }
         };
         out.push(format!(
             "{what}: too skewed for a normal test ({}); {used}. A normal test would be valid with {design}",
@@ -648,7 +670,12 @@ fn skew_report(y: (&[f64], &[f64]), d: Option<(&[f64], &[f64])>, var_l: (f64, f6
         Some((dc, dt)) => (ratio_skewness(y.0, dc), ratio_skewness(y.1, dt)),
         None => (skewness(y.0), skewness(y.1)),
     };
-    let (nc, nt) = (y.0.len() as f64, y.1.len() as f64);
+    skew_report_of((gc, gt), (y.0.len() as f64, y.1.len() as f64), var_l)
+}
+
+/// [`skew_report`] from the arms' skewness `g` and units `n`.
+fn skew_report_of(g: (f64, f64), n: (f64, f64), var_l: (f64, f64)) -> SkewReport {
+    let ((gc, gt), (nc, nt)) = (g, n);
     let (control, treatment) = (SkewCheck::new(gc, nc as u64), SkewCheck::new(gt, nt as u64));
     let n = nc + nt;
     let factor = (control.min_n / nc).max(treatment.min_n / nt).max(1.0);
@@ -686,6 +713,13 @@ fn dunnett_adjust(table: &UnitTable, m: usize, control: usize, results: &mut [Me
         Some(_) => stats::ratio_estimate(&mc).map(|e| e.var_of_mean).unwrap_or(f64::NAN),
         None => mc.estimate().var_of_mean,
     };
+    dunnett_apply(metric, v0, results);
+}
+
+/// The Dunnett step of [`dunnett_adjust`], given `v_0`.
+fn dunnett_apply(metric: &str, v0: f64, results: &mut [MetricResult]) {
+    let idx: Vec<usize> =
+        (0..results.len()).filter(|&i| results[i].metric == *metric && results[i].segment.is_none()).collect();
     let z: Vec<f64> = idx.iter().map(|&i| results[i].welch.effect_size / results[i].welch.effect_size_se).collect();
     let lambda: Vec<f64> = idx.iter().map(|&i| (v0.sqrt() / results[i].welch.effect_size_se).min(1.0)).collect();
     if !(v0 >= 0.0) || lambda.iter().any(|l| !l.is_finite()) {

@@ -44,6 +44,7 @@ pub mod plan;
 pub mod report;
 pub mod rng;
 pub mod sim;
+pub mod sql;
 pub mod stats;
 pub mod store;
 pub mod weekly;

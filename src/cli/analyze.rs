@@ -17,8 +17,14 @@ use liftlab::weekly::{WeeklyConfig, weekly_reads};
 #[command(allow_negative_numbers = true)]
 pub struct AnalyzeArgs {
     /// Unit-level CSV with a header row: one row per randomized unit.
-    #[arg(value_name = "FILE")]
-    file: PathBuf,
+    #[arg(value_name = "FILE", required_unless_present = "summary", conflicts_with = "summary")]
+    file: Option<PathBuf>,
+    /// Instead of FILE: a summary CSV of sums, one row per arm x metric
+    /// (x segment), as `liftlab sql` computes it in a warehouse (columns in
+    /// the README). Same results as the unit rows; no bootstrap or
+    /// permutation test (they need unit rows).
+    #[arg(long, value_name = "FILE")]
+    summary: Option<PathBuf>,
     /// Column holding each unit's arm label.
     #[arg(long, value_name = "COL")]
     variant_col: String,
@@ -27,7 +33,8 @@ pub struct AnalyzeArgs {
     control: String,
     /// Metric column to analyse (repeat for several; booleans read as 1/0),
     /// or a ratio metric NUM/DEN such as margin/sessions (delta method).
-    #[arg(long = "metric", value_name = "COL", required = true)]
+    /// With --summary: the `metric` values to read [default: every metric].
+    #[arg(long = "metric", value_name = "COL", required_unless_present = "summary")]
     metrics: Vec<String>,
     /// Pre-period covariate column for CUPED variance reduction.
     #[arg(long, value_name = "COL")]
@@ -123,8 +130,13 @@ enum LiftCi {
 
 /// Runs `liftlab analyze`.
 pub fn run(args: AnalyzeArgs) -> Result<()> {
+    let file = match (&args.file, &args.summary) {
+        (_, Some(summary)) => return super::analyze_summary::run(&args.summary_flags(summary)?),
+        (Some(file), None) => file.clone(),
+        (None, None) => anyhow::bail!("FILE or --summary FILE is required"),
+    };
     if let Some(date_col) = args.date_col.clone() {
-        return run_weekly(&args, &date_col);
+        return run_weekly(&args, &file, &date_col);
     }
     let spec = ColumnSpec {
         variant: Some(args.variant_col.clone()),
@@ -132,7 +144,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         covariate: args.covariate.clone(),
         segment: args.segment_col.clone(),
     };
-    let table = read_units(&args.file, &spec)?;
+    let table = read_units(&file, &spec)?;
     let mut config = AnalysisConfig::new(&args.control, &args.variant_col);
     config.alpha = args.alpha;
     config.bootstrap = args.bootstrap;
@@ -162,7 +174,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         config.expected_split = split.parse::<ExpectedSplit>()?;
         config.expected_split_text = split.clone();
     }
-    let analysis = analyze(&table, &config).with_context(|| format!("cannot analyse {}", args.file.display()))?;
+    let analysis = analyze(&table, &config).with_context(|| format!("cannot analyse {}", file.display()))?;
     if analysis.srm.mismatch && args.format != OutputFormat::Table {
         eprintln!(
             "warning: sample ratio mismatch (p = {}): the arms are not split as planned",
@@ -178,7 +190,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
 }
 
 /// Runs `liftlab analyze --date-col`: weekly reads with a confidence sequence.
-fn run_weekly(args: &AnalyzeArgs, date_col: &str) -> Result<()> {
+fn run_weekly(args: &AnalyzeArgs, file: &std::path::Path, date_col: &str) -> Result<()> {
     let unsupported = [
         ("--covariate", args.covariate.is_some()),
         ("--segment-col", args.segment_col.is_some()),
@@ -195,7 +207,7 @@ fn run_weekly(args: &AnalyzeArgs, date_col: &str) -> Result<()> {
     let spec =
         ColumnSpec { variant: Some(args.variant_col.clone()), metrics: args.metrics.clone(), ..Default::default() };
     let dated = DatedSpec { date: date_col.to_string(), unit: args.unit_col.clone() };
-    let data = read_dated(&args.file, &spec, &dated).map_err(|e| {
+    let data = read_dated(file, &spec, &dated).map_err(|e| {
         let flag = match &e {
             liftlab::Error::MissingColumn { column, .. } if column == date_col => Some(format!("--date-col {column}")),
             liftlab::Error::MissingColumn { column, .. } if Some(column) == args.unit_col.as_ref() => {
@@ -216,7 +228,7 @@ fn run_weekly(args: &AnalyzeArgs, date_col: &str) -> Result<()> {
         LiftCi::Log => LiftInterval::Log,
         LiftCi::Delta => LiftInterval::Delta,
     };
-    let analysis = weekly_reads(&data, &config).with_context(|| format!("cannot analyse {}", args.file.display()))?;
+    let analysis = weekly_reads(&data, &config).with_context(|| format!("cannot analyse {}", file.display()))?;
     for w in &analysis.warnings {
         eprintln!("warning: {w}");
     }
@@ -226,4 +238,38 @@ fn run_weekly(args: &AnalyzeArgs, date_col: &str) -> Result<()> {
         OutputFormat::Csv => weekly::weekly_csv(&analysis)?,
     };
     emit(&text)
+}
+
+impl AnalyzeArgs {
+    /// The flags `--summary` reads, with the ones that need unit rows
+    /// refused by name.
+    fn summary_flags(&self, summary: &std::path::Path) -> Result<super::analyze_summary::SummaryFlags> {
+        let refused = [
+            ("--bootstrap", self.bootstrap > 0),
+            ("--poisson-bootstrap", self.poisson_bootstrap),
+            ("--method permutation", self.method == MethodFlag::Permutation),
+            ("--date-col", self.date_col.is_some()),
+        ];
+        if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
+            anyhow::bail!(
+                "{flag} is not available with --summary: it needs unit rows (resampling units or reading them by date), and a summary of sums has none; analyse the unit-level file instead"
+            );
+        }
+        Ok(super::analyze_summary::SummaryFlags {
+            summary: summary.to_path_buf(),
+            variant_col: self.variant_col.clone(),
+            control: self.control.clone(),
+            metrics: self.metrics.clone(),
+            covariate: self.covariate.clone(),
+            segment_col: self.segment_col.clone(),
+            alpha: self.alpha,
+            welch: self.method == MethodFlag::Welch,
+            lift_interval: match self.lift_ci {
+                LiftCi::Log => LiftInterval::Log,
+                LiftCi::Delta => LiftInterval::Delta,
+            },
+            expected_split: self.expected_split.clone(),
+            format: self.format,
+        })
+    }
 }

@@ -3,6 +3,7 @@
 //! renders the result.
 
 mod analyze;
+mod analyze_summary;
 mod audit;
 mod compare;
 mod frontier;
@@ -10,6 +11,7 @@ mod plan;
 mod power;
 mod report;
 mod simulate;
+mod sql;
 
 use std::io::Write;
 
@@ -55,6 +57,9 @@ enum Command {
     /// module after fees (simulated), the break-even revenue above which the
     /// model pays for itself, and whether a test could tell them apart.
     Compare(compare::CompareArgs),
+    /// Print the SQL (DuckDB, PostgreSQL, BigQuery, Snowflake) that computes
+    /// the summary of sums `analyze --summary` reads, in one pass.
+    Sql(sql::SqlArgs),
     /// One page for a store owner: a self-contained HTML file (inline SVG,
     /// no network) with the verdict, the store on the measurability
     /// frontier, the vendor's claim against the truth, the test the store
@@ -117,6 +122,7 @@ pub fn run() -> Result<()> {
     }
     match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Sql(args) => sql::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Power(args) => power::run(args),

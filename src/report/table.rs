@@ -248,6 +248,11 @@ fn test_lines(out: &mut String, r: &MetricResult, t: &PrimaryTest, prefix: &str,
                 count(*n as f64),
                 count(*min_n)
             ),
+            MethodReason::SkewRuleFailedSummary { arm, n, min_n, .. } => format!(
+                "WARNING: arm {arm:?} has {} units, below the {} that 355*skew^2 asks for a normal test, and a summary has no unit rows for the permutation test: Welch is NOT reliable here",
+                count(*n as f64),
+                count(*min_n)
+            ),
         };
         let verdict = if t.significant { "significant" } else { "not significant" };
         let _ = writeln!(out, "  {:<22}{name}: {why}; {verdict} at alpha {alpha}", "test used");

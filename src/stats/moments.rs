@@ -245,6 +245,66 @@ impl RatioMoments {
         m
     }
 
+    /// Statistics from raw sums over `n` units, as a SQL `GROUP BY` produces
+    /// them: `s[k] = Σz_k` and `ss[j][k] = Σz_j·z_k` for `z = (y, d, x)`.
+    ///
+    /// # Formula
+    /// `mean_k = s[k]/n`, `c[j][k] = ss[j][k] − s[j]·s[k]/n` (centred
+    /// cross-products; `ss` must be symmetric, only `j ≤ k` is read).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if a sum is not finite or a sum of squares
+    /// implies a negative variance beyond rounding (`Σz² < (Σz)²/n`).
+    ///
+    /// ```
+    /// use liftlab::stats::RatioMoments;
+    /// let (y, d, x) = ([2.0, 0.0, 6.0], [1.0, 1.0, 2.0], [1.0, 0.0, 3.0]);
+    /// let z = [&y, &d, &x];
+    /// let s = [0, 1, 2].map(|k| z[k].iter().sum::<f64>());
+    /// let ss = [0, 1, 2].map(|j| [0, 1, 2].map(|k| (0..3).map(|i| z[j][i] * z[k][i]).sum::<f64>()));
+    /// let m = RatioMoments::from_sums(3, s, ss)?;
+    /// let u = RatioMoments::from_slices(&y, &d, &x);
+    /// assert!((m.cov(0, 1) - u.cov(0, 1)).abs() < 1e-12);
+    /// # Ok::<(), liftlab::Error>(())
+    /// ```
+    pub fn from_sums(n: u64, s: [f64; 3], ss: [[f64; 3]; 3]) -> Result<Self> {
+        let names = ["y", "d", "x"];
+        for k in 0..3 {
+            if !s[k].is_finite() {
+                return Err(Error::invalid(&format!("sum_{}", names[k]), s[k], "a finite number"));
+            }
+            for j in 0..=k {
+                if !ss[j][k].is_finite() {
+                    return Err(Error::invalid(&format!("sum_{}{}", names[j], names[k]), ss[j][k], "a finite number"));
+                }
+            }
+        }
+        if n == 0 {
+            return Ok(Self::default());
+        }
+        let nf = n as f64;
+        let mean = s.map(|v| v / nf);
+        let mut c = [[0.0; 3]; 3];
+        for j in 0..3 {
+            for k in j..3 {
+                let v = ss[j][k] - s[j] * mean[k];
+                c[j][k] = v;
+                c[k][j] = v;
+            }
+        }
+        for k in 0..3 {
+            if c[k][k] < -1e-9 * ss[k][k].abs().max(1.0) {
+                return Err(Error::invalid(
+                    &format!("sum_{}2", names[k]),
+                    ss[k][k],
+                    "sums consistent with a non-negative variance",
+                ));
+            }
+            c[k][k] = c[k][k].max(0.0);
+        }
+        Ok(Self { n, mean, c })
+    }
+
     /// Adds one unit.
     #[inline]
     pub fn push(&mut self, y: f64, d: f64, x: f64) {

@@ -83,6 +83,64 @@ pub fn weighted_skewness(each: impl Fn(&mut dyn FnMut(f64, f64))) -> f64 {
     if m2 > 0.0 { m3 / m2.powf(1.5) } else { 0.0 }
 }
 
+/// Sample skewness `g₁` from power sums, for summaries that carry no unit
+/// rows: the same estimator as [`skewness`].
+///
+/// # Formula
+/// With `S_k = Σy^k` over `n` units and `ȳ = S₁/n`:
+/// ```text
+/// m₂ = S₂/n − ȳ²      m₃ = S₃/n − 3ȳ·S₂/n + 2ȳ³      g₁ = m₃ / m₂^{3/2}
+/// ```
+/// One pass over the data, so it loses digits when the mean is large
+/// against the spread (`|ȳ|/s` beyond about 10³); metrics of experiments
+/// (spend, conversions, counts) are far from that. Returns 0 when `m₂ ≤ 0`
+/// and NaN when `n = 0`.
+///
+/// ```
+/// use liftlab::stats::skew::{skewness, skewness_from_sums};
+/// let y = [0.0, 0.0, 0.0, 1.0, 5.0];
+/// let s = |k: i32| y.iter().map(|v: &f64| v.powi(k)).sum::<f64>();
+/// assert!((skewness_from_sums(5, s(1), s(2), s(3)) - skewness(&y)).abs() < 1e-12);
+/// ```
+pub fn skewness_from_sums(n: u64, s1: f64, s2: f64, s3: f64) -> f64 {
+    if n == 0 {
+        return f64::NAN;
+    }
+    let nf = n as f64;
+    let mean = s1 / nf;
+    let m2 = s2 / nf - mean * mean;
+    let m3 = s3 / nf - 3.0 * mean * s2 / nf + 2.0 * mean * mean * mean;
+    if m2 > 0.0 { m3 / m2.powf(1.5) } else { 0.0 }
+}
+
+/// Skewness of a ratio metric's linearization `y − R·d` (`R = Σy/Σd`) from
+/// power sums: the same estimator as [`ratio_skewness`].
+///
+/// # Formula
+/// `L = y − R·d` has mean 0 exactly, so with `S_{ab} = Σ y^a d^b`:
+/// ```text
+/// m₂ = (S₂₀ − 2R·S₁₁ + R²·S₀₂)/n
+/// m₃ = (S₃₀ − 3R·S₂₁ + 3R²·S₁₂ − R³·S₀₃)/n      g₁ = m₃ / m₂^{3/2}
+/// ```
+/// `sums` is `[S₁₀, S₀₁, S₂₀, S₁₁, S₀₂, S₃₀, S₂₁, S₁₂, S₀₃]` (the summary
+/// columns `sum_y, sum_d, sum_y2, sum_yd, sum_d2, sum_y3, sum_y2d, sum_yd2,
+/// sum_d3`). Returns 0 when `m₂ ≤ 0` and NaN when `n = 0`.
+///
+/// # References
+/// Deng, Knoblich & Lu (2018), "Applying the Delta Method in Metric
+/// Analytics", KDD, §3 (the linearization).
+pub fn ratio_skewness_from_sums(n: u64, sums: [f64; 9]) -> f64 {
+    if n == 0 {
+        return f64::NAN;
+    }
+    let [sy, sd, syy, syd, sdd, syyy, syyd, sydd, sddd] = sums;
+    let nf = n as f64;
+    let r = sy / sd;
+    let m2 = (syy - 2.0 * r * syd + r * r * sdd) / nf;
+    let m3 = (syyy - 3.0 * r * syyd + 3.0 * r * r * sydd - r * r * r * sddd) / nf;
+    if m2 > 0.0 { m3 / m2.powf(1.5) } else { 0.0 }
+}
+
 /// Units an arm needs for the normal approximation of its mean by Kohavi
 /// et al.'s rule of thumb: `355·γ²`.
 ///
@@ -151,6 +209,20 @@ mod tests {
         // A negligible treatment arm leaves −γ_c/√n_c.
         let g = difference_skewness((4.0, 2.0, 100.0), (4.0, 2.0, 1e12));
         assert!((g + 0.4).abs() < 1e-6, "{g}");
+    }
+
+    #[test]
+    fn skewness_from_sums_matches_the_two_pass_estimators() {
+        let y: [f64; 7] = [0.0, 3.0, 0.0, 12.5, 1.0, 0.0, 40.0];
+        let d: [f64; 7] = [1.0, 2.0, 1.0, 3.0, 1.0, 2.0, 5.0];
+        let s = |a: i32, b: i32| y.iter().zip(&d).map(|(y, d)| y.powi(a) * d.powi(b)).sum::<f64>();
+        let g = skewness_from_sums(7, s(1, 0), s(2, 0), s(3, 0));
+        assert!((g - skewness(&y)).abs() < 1e-12, "{g}");
+        let sums = [s(1, 0), s(0, 1), s(2, 0), s(1, 1), s(0, 2), s(3, 0), s(2, 1), s(1, 2), s(0, 3)];
+        let r = ratio_skewness_from_sums(7, sums);
+        assert!((r - ratio_skewness(&y, &d)).abs() < 1e-12, "{r}");
+        assert!(skewness_from_sums(0, 0.0, 0.0, 0.0).is_nan());
+        assert_eq!(skewness_from_sums(3, 6.0, 12.0, 24.0), 0.0);
     }
 
     #[test]
