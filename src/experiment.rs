@@ -720,6 +720,9 @@ fn dunnett_adjust(table: &UnitTable, m: usize, control: usize, results: &mut [Me
 fn dunnett_apply(metric: &str, v0: f64, results: &mut [MetricResult]) {
     let idx: Vec<usize> =
         (0..results.len()).filter(|&i| results[i].metric == *metric && results[i].segment.is_none()).collect();
+    if idx.len() < 2 {
+        return;
+    }
     let z: Vec<f64> = idx.iter().map(|&i| results[i].welch.effect_size / results[i].welch.effect_size_se).collect();
     let lambda: Vec<f64> = idx.iter().map(|&i| (v0.sqrt() / results[i].welch.effect_size_se).min(1.0)).collect();
     if !(v0 >= 0.0) || lambda.iter().any(|l| !l.is_finite()) {
