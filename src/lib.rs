@@ -6,7 +6,10 @@
 //! Data flows `io → experiment (stats) → report`; the `stats` module knows
 //! nothing of files, flags or plots.
 //!
-//! - [`io`] reads unit-level CSV files with clear errors.
+//! - [`io`] reads unit-level CSV files, and summaries of sums per arm
+//!   (`analyze --summary`), with clear errors.
+//! - [`sql`] writes the warehouse query (DuckDB, PostgreSQL, BigQuery,
+//!   Snowflake) that computes such a summary.
 //! - [`stats`] holds Welch's test, the delta method, CUPED, the bootstrap,
 //!   SRM, power and MDE, all on mergeable sufficient statistics.
 //! - [`experiment`] analyses one experiment: metrics × arms × segments.

@@ -135,6 +135,29 @@ fn hillstrom_summary_equals_unit_analysis() {
     }
 }
 
+/// Two arms, a ratio metric with CUPED (the ratio-CUPED cross-products),
+/// negative values and segments: summary = units. Two arms carry no
+/// Dunnett p-value on either side.
+#[test]
+fn two_arm_ratio_cuped_summary_equals_unit_analysis() {
+    let mut rows = String::from("arm,seg,rev,sessions,pre\n");
+    for i in 0..400u32 {
+        let arm = if i % 3 == 0 { "control" } else { "treatment" };
+        let sessions = 1 + (i * 7) % 5;
+        let rev = if i % 4 == 0 { ((i * 37) % 101) as f64 * 1.25 - 10.0 } else { 0.0 };
+        let pre = ((i * 13) % 17) as f64 + rev * 0.3;
+        rows += &format!("{arm},{},{rev},{sessions},{pre}\n", ["a", "b"][(i % 2) as usize]);
+    }
+    let units = csv_file(&rows);
+    let summary = csv_file(&summary_of(units.path(), "arm", &["rev/sessions", "rev"], Some("pre"), Some("seg")));
+    let flags = ["--variant-col", "arm", "--control", "control", "--metric", "rev/sessions", "--metric", "rev"];
+    let flags = [&flags[..], &["--covariate", "pre", "--segment-col", "seg", "--method", "welch"]].concat();
+    let a = analyze_json(&[&[units.path().to_str().unwrap()][..], &flags].concat());
+    let b = analyze_json(&[&["--summary", summary.path().to_str().unwrap()][..], &flags].concat());
+    assert_json_close("two arms, ratio CUPED", &b, &a);
+    assert!(b["results"][0]["cuped"]["theta"].is_number() && b["results"][0].get("pvalue_dunnett").is_none());
+}
+
 /// Where the rule asks for the permutation test, a summary gets Welch, a
 /// reason that says why, and a warning on stderr; resampling is refused.
 #[test]
