@@ -201,6 +201,12 @@ fn bad_summaries_name_line_and_column() {
         needles.push(p);
         fails_with(&["analyze", "--summary", p, "--variant-col", "arm", "--control", "A"], &needles);
     }
+    let f = csv_file("arm,metric,n,sum_y,sum_y2\nA,y,10,5,5\nB,y,10,5,5\n");
+    let p = f.path().to_str().unwrap();
+    fails_with(
+        &["analyze", "--summary", p, "--variant-col", "arm", "--control", "A", "--method", "welch"],
+        &["sum_y3"],
+    );
     let f = csv_file("arm,metric,n,sum_y\nA,y,10,5\n");
     let p = f.path().to_str().unwrap();
     fails_with(&["analyze", "--summary", p, "--variant-col", "arm", "--control", "A"], &["no column named \"sum_y2\""]);

@@ -28,9 +28,8 @@ use super::{
 /// # Errors
 /// As [`super::analyze`], and [`Error::InvalidParameter`] when
 /// `config.bootstrap > 0` or `config.method` is the permutation test (they
-/// need unit rows), when the rule that picks the test cannot be evaluated
-/// (no third-order sums and the method is automatic), or when an arm has no
-/// row for a metric.
+/// need unit rows), when the third-order sums the skewness rule needs are
+/// missing, or when an arm has no row for a metric.
 pub fn analyze_summary(table: &SummaryTable, config: &AnalysisConfig) -> Result<Analysis> {
     check_open_unit("--alpha", config.alpha)?;
     let file = table.path.display().to_string();
@@ -48,11 +47,12 @@ pub fn analyze_summary(table: &SummaryTable, config: &AnalysisConfig) -> Result<
             "welch or auto with --summary: the permutation test re-randomizes units, and a summary of sums has no unit rows (analyse the unit-level file instead)",
         ));
     }
-    if config.method == MethodChoice::Auto && !table.has_skew_sums {
+    // Even under --method welch: the skewness report would otherwise be wrong.
+    if !table.has_skew_sums {
         return Err(Error::invalid(
             "--summary",
             &file,
-            "sum_y3 on every row (and sum_d3, sum_y2d, sum_yd2 for ratio metrics) so that the skewness rule can pick the test (liftlab sql writes them), or --method welch",
+            "sum_y3 on every row (and sum_d3, sum_y2d, sum_yd2 for ratio metrics): the skewness rule and report need them (liftlab sql writes them)",
         ));
     }
     let control = table.arms.iter().position(|a| a == &config.control).ok_or_else(|| Error::UnknownControl {
