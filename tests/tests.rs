@@ -11,5 +11,6 @@ mod plots;
 mod reference;
 mod report;
 mod sequential;
+mod stream;
 mod util;
 mod weekly;
