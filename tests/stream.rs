@@ -328,7 +328,7 @@ fn peak_rss_kb(file: &Path) -> (u64, String) {
 }
 
 #[test]
-#[ignore = "heavy: writes a 10.5M-row CSV (~300 MB) and its .gz; run by .ci/run"]
+#[ignore = "heavy: writes a 10.5M-row CSV (~250 MB) to a temporary directory; run by .ci/run"]
 fn streaming_10m_rows_stays_under_100_mb() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("units.csv");

@@ -1,7 +1,7 @@
 //! Streaming unit rows into per-arm sufficient statistics: memory
 //! independent of the number of rows.
 //!
-//! For every metric, arm and segment (and overall) one [`Accumulator`]
+//! For every metric, arm and segment (and overall) one accumulator
 //! keeps the same Welford moments ([`Moments`], [`RatioMoments`]) the
 //! in-memory analysis builds from the rows, pushed in the same order, so
 //! means, variances and covariances are bit-identical to it; and the third
