@@ -105,6 +105,24 @@ pub enum Error {
         /// What the plotting backend said.
         message: String,
     },
+    /// A Parquet file cannot be read, or a column of it has the wrong type
+    /// or a null value.
+    #[error("{path}: {message}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the column when one is concerned.
+        message: String,
+    },
+    /// The analysis was given per-arm sufficient statistics (streamed), but
+    /// a test it must run needs the unit rows.
+    #[error("metric {metric:?}: {reason} needs the unit rows, not only per-arm sums")]
+    NeedsUnitRows {
+        /// The metric concerned.
+        metric: String,
+        /// The test that needs rows.
+        reason: String,
+    },
     /// A statistic is undefined for this data (e.g. zero variance in both arms).
     #[error("{metric}: {message}")]
     Degenerate {

@@ -381,26 +381,257 @@ pub struct Analysis {
 /// - [`Error::SplitMismatch`] if the expected split does not fit the arms.
 /// - [`Error::Degenerate`] if a metric has zero variance in both arms.
 pub fn analyze(table: &UnitTable, config: &AnalysisConfig) -> Result<Analysis> {
+    analyze_source(table, config)
+}
+
+/// Per-arm sufficient statistics of one metric (overall or within one
+/// segment): everything the normal-theory tests and the skewness rule need.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ArmStats {
+    /// Moments of `(y, d)` for a ratio metric `y/d`, of `(y, x)` with a
+    /// covariate `x`, of `y` alone otherwise.
+    pub moments: Moments,
+    /// Skewness of `y`, or of the ratio metric's linearization `y − r·d`
+    /// (`r = Σy/Σd`), as [`stats::skew::skewness`] / [`stats::skew::ratio_skewness`].
+    pub skewness: f64,
+    /// Moments of `(y, d, x)`, for a ratio metric with a covariate (ratio CUPED).
+    pub ratio_cuped: Option<RatioMoments>,
+}
+
+impl ArmStats {
+    /// The statistics of unit rows: metric `y`, denominator `d` (ratio
+    /// metrics), covariate `x`.
+    pub fn from_rows(y: &[f64], d: Option<&[f64]>, x: Option<&[f64]>) -> Self {
+        Self {
+            moments: Moments::from_slices(y, d.or(x)),
+            skewness: match d {
+                Some(d) => ratio_skewness(y, d),
+                None => skewness(y),
+            },
+            ratio_cuped: d.zip(x).map(|(d, x)| RatioMoments::from_slices(y, d, x)),
+        }
+    }
+}
+
+/// The unit rows of one comparison (control, treatment), for the tests
+/// that resample or re-randomize them.
+pub(crate) struct ComparisonRows {
+    y: (Vec<f64>, Vec<f64>),
+    d: Option<(Vec<f64>, Vec<f64>)>,
+    x: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+/// What [`analyze`] reads: unit rows ([`UnitTable`]) or per-arm sufficient
+/// statistics streamed from a file ([`crate::io::UnitSums`]).
+pub(crate) trait AnalysisSource {
+    /// The file, for the report.
+    fn file(&self) -> String;
+    /// Units read.
+    fn n_rows(&self) -> usize;
+    /// Arm labels, sorted.
+    fn arms(&self) -> &[String];
+    /// Units per arm.
+    fn arm_counts(&self) -> Vec<u64>;
+    /// Metric names.
+    fn metric_names(&self) -> &[String];
+    /// Whether a covariate was read.
+    fn has_covariate(&self) -> bool;
+    /// Segment labels, sorted, when a segment column was read.
+    fn segment_labels(&self) -> Option<&[String]>;
+    /// Whether metric `m` is a ratio metric.
+    fn is_ratio(&self, m: usize) -> bool;
+    /// Statistics of metric `m` in `arm` (within segment `seg`).
+    fn arm_stats(&self, m: usize, arm: usize, seg: Option<u32>) -> ArmStats;
+    /// The unit rows of arms `c` and `t`, when the source holds them.
+    fn rows(&self, m: usize, c: usize, t: usize, seg: Option<u32>) -> Option<ComparisonRows>;
+}
+
+impl AnalysisSource for UnitTable {
+    fn file(&self) -> String {
+        self.path.display().to_string()
+    }
+    fn n_rows(&self) -> usize {
+        UnitTable::n_rows(self)
+    }
+    fn arms(&self) -> &[String] {
+        &self.arms
+    }
+    fn arm_counts(&self) -> Vec<u64> {
+        UnitTable::arm_counts(self)
+    }
+    fn metric_names(&self) -> &[String] {
+        &self.metric_names
+    }
+    fn has_covariate(&self) -> bool {
+        self.covariate.is_some()
+    }
+    fn segment_labels(&self) -> Option<&[String]> {
+        self.segments.as_ref().map(|s| s.0.as_slice())
+    }
+    fn is_ratio(&self, m: usize) -> bool {
+        self.denominators.get(m).is_some_and(|d| d.is_some())
+    }
+    fn arm_stats(&self, m: usize, arm: usize, seg: Option<u32>) -> ArmStats {
+        let (y, d, x) = self.arm_rows(m, arm, seg);
+        ArmStats::from_rows(&y, d.as_deref(), x.as_deref())
+    }
+    fn rows(&self, m: usize, c: usize, t: usize, seg: Option<u32>) -> Option<ComparisonRows> {
+        let (yc, dc, xc) = self.arm_rows(m, c, seg);
+        let (yt, dt, xt) = self.arm_rows(m, t, seg);
+        Some(ComparisonRows { y: (yc, yt), d: dc.zip(dt), x: xc.zip(xt) })
+    }
+}
+
+impl UnitTable {
+    /// Metric, denominator and covariate values of the rows of `arm` (within `seg`).
+    #[allow(clippy::type_complexity)]
+    fn arm_rows(&self, m: usize, arm: usize, seg: Option<u32>) -> (Vec<f64>, Option<Vec<f64>>, Option<Vec<f64>>) {
+        let seg_of_row = self.segments.as_ref().map(|s| &s.1);
+        let rows: Vec<usize> = (0..self.n_rows())
+            .filter(|&i| {
+                self.arm_of_row[i] as usize == arm && seg.is_none_or(|s| seg_of_row.is_some_and(|r| r[i] == s))
+            })
+            .collect();
+        let pick = |v: &Array1<f64>| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
+        let den = self.denominators.get(m).and_then(|d| d.as_ref());
+        (pick(&self.metrics[m]), den.map(pick), self.covariate.as_ref().map(pick))
+    }
+}
+
+impl AnalysisSource for crate::io::UnitSums {
+    fn file(&self) -> String {
+        self.path.display().to_string()
+    }
+    fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+    fn arms(&self) -> &[String] {
+        &self.arms
+    }
+    fn arm_counts(&self) -> Vec<u64> {
+        crate::io::UnitSums::arm_counts(self)
+    }
+    fn metric_names(&self) -> &[String] {
+        &self.metric_names
+    }
+    fn has_covariate(&self) -> bool {
+        self.has_covariate
+    }
+    fn segment_labels(&self) -> Option<&[String]> {
+        self.segments.as_deref()
+    }
+    fn is_ratio(&self, m: usize) -> bool {
+        self.ratio[m]
+    }
+    fn arm_stats(&self, m: usize, arm: usize, seg: Option<u32>) -> ArmStats {
+        let (moments, skewness, ratio_cuped) = crate::io::UnitSums::arm_stats(self, m, arm, seg);
+        ArmStats { moments, skewness, ratio_cuped }
+    }
+    fn rows(&self, _: usize, _: usize, _: usize, _: Option<u32>) -> Option<ComparisonRows> {
+        None
+    }
+}
+
+/// [`analyze`] of per-arm sufficient statistics streamed from a file
+/// ([`crate::io::stream_units`]): the same results as [`analyze`] of the
+/// rows, for the normal-theory tests.
+///
+/// # Errors
+/// As [`analyze`]; [`Error::NeedsUnitRows`] when a comparison needs the
+/// rows: a bootstrap, `--method permutation`, or an arm that fails the
+/// skewness rule under `--method auto`.
+pub fn analyze_sums(sums: &crate::io::UnitSums, config: &AnalysisConfig) -> Result<Analysis> {
+    if config.bootstrap > 0 {
+        return Err(Error::NeedsUnitRows { metric: sums.metric_names.join(", "), reason: "the bootstrap".into() });
+    }
+    analyze_source(sums, config)
+}
+
+/// How [`analyze_input`] read its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadMode {
+    /// One pass into per-arm sufficient statistics: memory independent of the rows.
+    Streamed,
+    /// Every row held in memory: a bootstrap or permutation test was asked for.
+    InMemory,
+    /// Streamed first; the skewness rule then required the permutation
+    /// test, so the file was read a second time into memory.
+    StreamedThenInMemory,
+}
+
+/// Analyses a unit-level input (CSV, `.csv.gz`, Parquet or standard
+/// input), streaming it when no test needs the rows.
+///
+/// Without a bootstrap and with `--method welch`, or `auto` when every arm
+/// meets the skewness rule, one pass into per-arm sufficient statistics
+/// ([`analyze_sums`]). With a bootstrap or `--method permutation`, the rows
+/// are read into memory ([`analyze`]). Under `auto`, when an arm fails the
+/// rule, a file is read again into memory; standard input cannot be read
+/// twice, so that case is an error asking for a file or an explicit
+/// `--method`.
+///
+/// # Errors
+/// As [`crate::io::for_each_row`] and [`analyze`]; [`Error::NeedsUnitRows`]
+/// for standard input when the skewness rule requires the permutation test.
+pub fn analyze_input(
+    input: &crate::io::Input,
+    spec: &crate::io::ColumnSpec,
+    config: &AnalysisConfig,
+) -> Result<(Analysis, ReadMode)> {
+    let in_memory = |mode| -> Result<(Analysis, ReadMode)> {
+        let table = crate::io::read_input(input, spec)?;
+        Ok((analyze(&table, config)?, mode))
+    };
+    if config.bootstrap > 0 || config.method == MethodChoice::Permutation {
+        return in_memory(ReadMode::InMemory);
+    }
+    let sums = crate::io::stream_units(input, spec)?;
+    match analyze_sums(&sums, config) {
+        Err(Error::NeedsUnitRows { .. }) if input.rereadable() => in_memory(ReadMode::StreamedThenInMemory),
+        Err(Error::NeedsUnitRows { metric, .. }) => Err(Error::NeedsUnitRows {
+            metric,
+            reason: format!(
+                "an arm fails the skewness rule n >= 355*skew^2, so the permutation test decides; it needs the unit rows, \
+                 and {} cannot be read twice: pass a file, or --method permutation (rows held in memory) or \
+                 --method welch (streamed); the permutation test",
+                input.name().display()
+            ),
+        }),
+        other => other.map(|a| (a, ReadMode::Streamed)),
+    }
+}
+
+/// [`analyze`] of any source: unit rows or streamed sufficient statistics.
+///
+/// # Errors
+/// As [`analyze`]; [`Error::NeedsUnitRows`] when the source holds no unit
+/// rows and a comparison needs them (permutation test, bootstrap).
+pub(crate) fn analyze_source(table: &dyn AnalysisSource, config: &AnalysisConfig) -> Result<Analysis> {
     check_open_unit("--alpha", config.alpha)?;
-    let control = table.arms.iter().position(|a| a == &config.control).ok_or_else(|| Error::UnknownControl {
+    let control = table.arms().iter().position(|a| a == &config.control).ok_or_else(|| Error::UnknownControl {
         control: config.control.clone(),
         column: config.variant_column.clone(),
-        found: table.arms.clone(),
+        found: table.arms().to_vec(),
     })?;
     let counts = table.arm_counts();
-    if table.arms.len() < 2 {
+    if table.arms().len() < 2 {
         return Err(Error::invalid(
             "--control",
             &config.control,
-            &format!("a file with at least 2 arms in column {:?} (found only {:?})", config.variant_column, table.arms),
+            &format!(
+                "a file with at least 2 arms in column {:?} (found only {:?})",
+                config.variant_column,
+                table.arms()
+            ),
         ));
     }
-    for (arm, &n) in table.arms.iter().zip(&counts) {
+    for (arm, &n) in table.arms().iter().zip(&counts) {
         if n < 2 {
             return Err(Error::EmptyArm { arm: arm.clone(), segment: None, n });
         }
     }
-    let srm = srm_report(&table.arms, &counts, config)?;
+    let srm = srm_report(table.arms(), &counts, config)?;
     let mut warnings = Vec::new();
     if srm.mismatch {
         warnings.push(format!(
@@ -410,34 +641,36 @@ pub fn analyze(table: &UnitTable, config: &AnalysisConfig) -> Result<Analysis> {
     }
 
     let mut results = Vec::new();
-    for m in 0..table.metrics.len() {
-        for t in (0..table.arms.len()).filter(|&a| a != control) {
+    for m in 0..table.metric_names().len() {
+        for t in (0..table.arms().len()).filter(|&a| a != control) {
             let overall = compare(table, config, m, control, t, None)?;
             if overall.rel_effect_size.is_none() {
                 warnings.push(format!(
                     "{}: the control mean is 0, so the relative lift is undefined",
-                    table.metric_names[m]
+                    table.metric_names()[m]
                 ));
             }
             warnings.extend(comparison_warnings(&overall, config));
             results.push(overall);
-            if let Some((labels, _)) = &table.segments {
+            if let Some(labels) = table.segment_labels() {
                 let first = results.len();
                 for (s, label) in labels.iter().enumerate() {
                     match compare(table, config, m, control, t, Some(s as u32)) {
                         Ok(r) => {
                             warnings.extend(comparison_warnings(&r, config));
-                            if table.covariate.is_some() && r.cuped.is_none() {
+                            if table.has_covariate() && r.cuped.is_none() {
                                 warnings.push(format!(
                                     "{} / {} / segment {label:?}: no CUPED: the covariate is constant in this segment",
-                                    table.metric_names[m], table.arms[t]
+                                    table.metric_names()[m],
+                                    table.arms()[t]
                                 ));
                             }
                             results.push(r)
                         }
                         Err(e) => warnings.push(format!(
                             "{} / {} / segment {label:?}: skipped: {e}",
-                            table.metric_names[m], table.arms[t]
+                            table.metric_names()[m],
+                            table.arms()[t]
                         )),
                     }
                 }
@@ -465,11 +698,11 @@ pub fn analyze(table: &UnitTable, config: &AnalysisConfig) -> Result<Analysis> {
         }
     }
     Ok(Analysis {
-        file: table.path.display().to_string(),
+        file: table.file(),
         n_units: table.n_rows(),
         alpha: config.alpha,
         control: config.control.clone(),
-        covariate: table.covariate.as_ref().and(config.covariate_name.clone()),
+        covariate: if table.has_covariate() { config.covariate_name.clone() } else { None },
         srm,
         results,
         warnings,
@@ -663,19 +896,16 @@ fn primary_test(
     }
 }
 
-/// Skewness of both arms (of the linearization for a ratio metric) and the
-/// design that would satisfy the rule.
-fn skew_report(y: (&[f64], &[f64]), d: Option<(&[f64], &[f64])>, var_l: (f64, f64)) -> SkewReport {
-    let (gc, gt) = match d {
-        Some((dc, dt)) => (ratio_skewness(y.0, dc), ratio_skewness(y.1, dt)),
-        None => (skewness(y.0), skewness(y.1)),
-    };
-    skew_report_of((gc, gt), (y.0.len() as f64, y.1.len() as f64), var_l)
+/// [`skew_report`] from the arms' skewness `g` and units `n` as reals.
+fn skew_report_of(g: (f64, f64), n: (f64, f64), var_l: (f64, f64)) -> SkewReport {
+    skew_report(g, (n.0 as u64, n.1 as u64), var_l)
 }
 
-/// [`skew_report`] from the arms' skewness `g` and units `n`.
-fn skew_report_of(g: (f64, f64), n: (f64, f64), var_l: (f64, f64)) -> SkewReport {
-    let ((gc, gt), (nc, nt)) = (g, n);
+/// Skewness of both arms (of the linearization for a ratio metric) and the
+/// design that would satisfy the rule.
+fn skew_report(g: (f64, f64), n: (u64, u64), var_l: (f64, f64)) -> SkewReport {
+    let (gc, gt) = g;
+    let (nc, nt) = (n.0 as f64, n.1 as f64);
     let (control, treatment) = (SkewCheck::new(gc, nc as u64), SkewCheck::new(gt, nt as u64));
     let n = nc + nt;
     let factor = (control.min_n / nc).max(treatment.min_n / nt).max(1.0);
@@ -697,21 +927,17 @@ fn skew_report_of(g: (f64, f64), n: (f64, f64), var_l: (f64, f64)) -> SkewReport
 /// more treatment arms share the control: `z_i = Δ_i/SE_i` and
 /// `λ_i = √v_0/SE_i`, `v_0` the variance of the control mean (delta method
 /// for a ratio metric).
-fn dunnett_adjust(table: &UnitTable, m: usize, control: usize, results: &mut [MetricResult]) {
-    let metric = &table.metric_names[m];
+fn dunnett_adjust(table: &dyn AnalysisSource, m: usize, control: usize, results: &mut [MetricResult]) {
+    let metric = &table.metric_names()[m];
     let idx: Vec<usize> =
         (0..results.len()).filter(|&i| results[i].metric == *metric && results[i].segment.is_none()).collect();
     if idx.len() < 2 {
         return;
     }
-    let rows: Vec<usize> = (0..table.n_rows()).filter(|&i| table.arm_of_row[i] as usize == control).collect();
-    let y: Vec<f64> = rows.iter().map(|&i| table.metrics[m][i]).collect();
-    let den = table.denominators.get(m).and_then(|d| d.as_ref());
-    let d: Option<Vec<f64>> = den.map(|d| rows.iter().map(|&i| d[i]).collect());
-    let mc = Moments::from_slices(&y, d.as_deref());
-    let v0 = match den {
-        Some(_) => stats::ratio_estimate(&mc).map(|e| e.var_of_mean).unwrap_or(f64::NAN),
-        None => mc.estimate().var_of_mean,
+    let mc = table.arm_stats(m, control, None).moments;
+    let v0 = match table.is_ratio(m) {
+        true => stats::ratio_estimate(&mc).map(|e| e.var_of_mean).unwrap_or(f64::NAN),
+        false => mc.estimate().var_of_mean,
     };
     dunnett_apply(metric, v0, results);
 }
@@ -734,49 +960,48 @@ fn dunnett_apply(metric: &str, v0: f64, results: &mut [MetricResult]) {
 }
 
 fn compare(
-    table: &UnitTable,
+    table: &dyn AnalysisSource,
     config: &AnalysisConfig,
     m: usize,
     c: usize,
     t: usize,
     seg: Option<u32>,
 ) -> Result<MetricResult> {
-    let metric = &table.metric_names[m];
-    let y = &table.metrics[m];
-    let den = table.denominators.get(m).and_then(|d| d.as_ref());
-    let cov = table.covariate.as_ref();
-    let seg_of_row = table.segments.as_ref().map(|s| &s.1);
-    let in_scope = |i: usize, arm: usize| {
-        table.arm_of_row[i] as usize == arm && seg.is_none_or(|s| seg_of_row.is_some_and(|rows| rows[i] == s))
+    let metric = &table.metric_names()[m];
+    let arms = table.arms();
+    let rows = table.rows(m, c, t, seg);
+    let (sc, st) = match &rows {
+        Some(r) => {
+            let side = |y: &[f64], d: Option<&[f64]>, x: Option<&[f64]>| ArmStats::from_rows(y, d, x);
+            (
+                side(&r.y.0, r.d.as_ref().map(|d| d.0.as_slice()), r.x.as_ref().map(|x| x.0.as_slice())),
+                side(&r.y.1, r.d.as_ref().map(|d| d.1.as_slice()), r.x.as_ref().map(|x| x.1.as_slice())),
+            )
+        }
+        None => (table.arm_stats(m, c, seg), table.arm_stats(m, t, seg)),
     };
-    let rows = |arm: usize| -> Vec<usize> { (0..table.n_rows()).filter(|&i| in_scope(i, arm)).collect() };
-    let (rows_c, rows_t) = (rows(c), rows(t));
-    let pick = |v: &Array1<f64>, rows: &[usize]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
-    let (yc, yt) = (pick(y, &rows_c), pick(y, &rows_t));
-    let dens = den.map(|d| (pick(d, &rows_c), pick(d, &rows_t)));
-    let covs = cov.map(|x| (pick(x, &rows_c), pick(x, &rows_t)));
-    // A ratio metric carries its denominator where a plain metric carries the covariate.
-    let second = dens.as_ref().or(covs.as_ref());
-    let moments = |y: &[f64], x: Option<&Vec<f64>>| Moments::from_slices(y, x.map(|v| v.as_slice()));
-    let (mc, mt) = (moments(&yc, second.map(|s| &s.0)), moments(&yt, second.map(|s| &s.1)));
-    let segment = seg.and_then(|s| table.segments.as_ref().map(|(labels, _)| labels[s as usize].clone()));
+    let den = table.is_ratio(m).then_some(());
+    let has_cov = table.has_covariate();
+    let (mc, mt) = (sc.moments, st.moments);
+    let segment = seg.and_then(|s| table.segment_labels().map(|labels| labels[s as usize].clone()));
     for (arm, mom) in [(c, &mc), (t, &mt)] {
         if mom.n() < 2 {
-            return Err(Error::EmptyArm { arm: table.arms[arm].clone(), segment: segment.clone(), n: mom.n() });
+            return Err(Error::EmptyArm { arm: arms[arm].clone(), segment: segment.clone(), n: mom.n() });
         }
     }
     let context = |e: Error| match e {
         Error::Degenerate { message, .. } => Error::Degenerate {
             metric: format!(
                 "metric {metric:?}, {} vs {}{}",
-                table.arms[t],
-                table.arms[c],
+                arms[t],
+                arms[c],
                 segment.as_ref().map(|s| format!(", segment {s:?}")).unwrap_or_default()
             ),
             message,
         },
         other => other,
     };
+    let needs_rows = |what: &str| Error::NeedsUnitRows { metric: metric.clone(), reason: what.to_string() };
     let (ec, et) = match den {
         Some(_) => (stats::ratio_estimate(&mc).map_err(context)?, stats::ratio_estimate(&mt).map_err(context)?),
         None => (mc.estimate(), mt.estimate()),
@@ -790,11 +1015,8 @@ fn compare(
         }));
     }
     let rel = stats::relative_lift_with(&ec, &et, config.alpha, config.lift_interval).ok();
-    let skew = skew_report(
-        (&yc, &yt),
-        dens.as_ref().map(|(a, b)| (a.as_slice(), b.as_slice())),
-        (ec.var_of_mean * ec.n, et.var_of_mean * et.n),
-    );
+    let skew =
+        skew_report((sc.skewness, st.skewness), (mc.n(), mt.n()), (ec.var_of_mean * ec.n, et.var_of_mean * et.n));
     let (method, reason) = match config.method {
         MethodChoice::Welch => (TestMethod::Welch, MethodReason::Requested),
         MethodChoice::Permutation => (TestMethod::Permutation, MethodReason::Requested),
@@ -811,7 +1033,7 @@ fn compare(
             (
                 TestMethod::Permutation,
                 MethodReason::SkewRuleFailed {
-                    arm: table.arms[arm].clone(),
+                    arm: arms[arm].clone(),
                     skewness: check.skewness,
                     n: check.n,
                     min_n: check.min_n,
@@ -821,31 +1043,28 @@ fn compare(
     };
     let perm_config = PermutationConfig::new(config.permutations, config.alpha, config.seed);
     // The permutation test of numerators `y` (the metric's denominators kept).
+    let dens = rows.as_ref().and_then(|r| r.d.as_ref());
     let permute = |yc: &[f64], yt: &[f64]| -> Result<PermutationResult> {
         stats::permutation_test(
-            &ArmData::with(yc, dens.as_ref().map(|d| d.0.as_slice())),
-            &ArmData::with(yt, dens.as_ref().map(|d| d.1.as_slice())),
+            &ArmData::with(yc, dens.map(|d| d.0.as_slice())),
+            &ArmData::with(yt, dens.map(|d| d.1.as_slice())),
             &perm_config,
         )
         .map_err(context)
     };
-    let permutation = match method {
-        TestMethod::Permutation => Some(permute(&yc, &yt)?),
-        TestMethod::Welch => None,
+    let permutation = match (method, &rows) {
+        (TestMethod::Permutation, Some(r)) => Some(permute(&r.y.0, &r.y.1)?),
+        (TestMethod::Permutation, None) => return Err(needs_rows("the permutation test")),
+        (TestMethod::Welch, _) => None,
     };
     let test = primary_test(&w, rel.as_ref(), permutation.as_ref(), reason.clone(), config.alpha);
     // A covariate that is constant within a segment cannot adjust it: the
     // plain result stands and `analyze` says why CUPED is missing.
-    let cuped = match &covs {
-        Some((xc, xt)) => {
-            let result = match &dens {
-                Some((dc, dt)) => stats::ratio_cuped(
-                    &RatioMoments::from_slices(&yc, dc, xc),
-                    &RatioMoments::from_slices(&yt, dt, xt),
-                    config.alpha,
-                    config.lift_interval,
-                ),
-                None => stats::cuped_with(&mc, &mt, config.alpha, config.lift_interval),
+    let cuped = match has_cov {
+        true => {
+            let result = match (sc.ratio_cuped, st.ratio_cuped) {
+                (Some(rc), Some(rt)) => stats::ratio_cuped(&rc, &rt, config.alpha, config.lift_interval),
+                _ => stats::cuped_with(&mc, &mt, config.alpha, config.lift_interval),
             };
             match result {
                 Ok(c) => Some(c),
@@ -853,36 +1072,43 @@ fn compare(
                 Err(e) => return Err(context(e)),
             }
         }
-        None => None,
+        false => None,
     };
-    let cuped_test = match (&cuped, &covs) {
+    let covs = rows.as_ref().and_then(|r| r.x.as_ref());
+    let cuped_test = match (&cuped, covs) {
         // CUPED that removes almost no variance changes no decision: the
         // unadjusted test stands, and its (dense, costly) permutation is skipped.
         (Some(cu), _) if method == TestMethod::Permutation && cu.variance_reduction < MIN_CUPED_REDUCTION => None,
+        (Some(_), _) if method == TestMethod::Permutation && rows.is_none() => {
+            return Err(needs_rows("the permutation test"));
+        }
         (Some(cu), Some((xc, xt))) => {
+            let (yc, yt) = rows.as_ref().map(|r| (&r.y.0, &r.y.1)).expect("covariate rows come with metric rows");
             let perm = match method {
                 TestMethod::Permutation => {
                     // Residuals on the pooled slope: a fixed transformation of
                     // every unit, so the test stays exact under the sharp null.
                     let n = (xc.len() + xt.len()) as f64;
                     let grand_x = (xc.iter().sum::<f64>() + xt.iter().sum::<f64>()) / n;
-                    let dbar = match &dens {
+                    let dbar = match dens {
                         Some((dc, dt)) => (dc.iter().sum::<f64>() + dt.iter().sum::<f64>()) / n,
                         None => 1.0,
                     };
                     let resid = |y: &[f64], x: &[f64]| -> Vec<f64> {
                         y.iter().zip(x).map(|(y, x)| y - cu.theta * dbar * (x - grand_x)).collect()
                     };
-                    Some(permute(&resid(&yc, xc), &resid(&yt, xt))?)
+                    Some(permute(&resid(yc, xc), &resid(yt, xt))?)
                 }
                 TestMethod::Welch => None,
             };
             Some(primary_test(&cu.welch, Some(&cu.relative), perm.as_ref(), reason, config.alpha))
         }
+        (Some(cu), None) => Some(primary_test(&cu.welch, Some(&cu.relative), None, reason, config.alpha)),
         _ => None,
     };
     let bootstrap = if config.bootstrap > 0 {
-        let (yc, yt) = (Array1::from_vec(yc.clone()), Array1::from_vec(yt.clone()));
+        let r = rows.as_ref().ok_or_else(|| needs_rows("the bootstrap"))?;
+        let (yc, yt) = (Array1::from_vec(r.y.0.clone()), Array1::from_vec(r.y.1.clone()));
         let boot = stats::BootstrapConfig {
             resamples: config.bootstrap,
             alpha: config.alpha,
@@ -890,7 +1116,7 @@ fn compare(
             resampling: config.bootstrap_resampling,
             interval: config.bootstrap_interval,
         };
-        Some(match &dens {
+        Some(match dens {
             Some((dc, dt)) => {
                 let (xc, xt) = (Array1::from_vec(dc.clone()), Array1::from_vec(dt.clone()));
                 stats::bootstrap_ratio_two_sample((yc.view(), xc.view()), (yt.view(), xt.view()), &boot)?
@@ -903,8 +1129,8 @@ fn compare(
     Ok(MetricResult {
         metric: metric.clone(),
         segment,
-        variant: table.arms[t].clone(),
-        control: table.arms[c].clone(),
+        variant: arms[t].clone(),
+        control: arms[c].clone(),
         n_control: mc.n(),
         n_treatment: mt.n(),
         welch: w,

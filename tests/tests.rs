@@ -11,6 +11,7 @@ mod plots;
 mod reference;
 mod report;
 mod sequential;
+mod stream;
 mod summary;
 mod util;
 mod weekly;

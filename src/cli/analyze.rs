@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::{OutputFormat, emit};
-use liftlab::experiment::{AnalysisConfig, ExpectedSplit, MethodChoice, analyze};
-use liftlab::io::{ColumnSpec, DatedSpec, read_dated, read_units};
+use liftlab::experiment::{AnalysisConfig, ExpectedSplit, MethodChoice, analyze_input};
+use liftlab::io::{ColumnSpec, DatedSpec, Input, read_dated};
 use liftlab::report::{csv, json, table, weekly};
 use liftlab::stats::{Interval, LiftInterval, Resampling};
 use liftlab::weekly::{WeeklyConfig, weekly_reads};
@@ -16,7 +16,9 @@ use liftlab::weekly::{WeeklyConfig, weekly_reads};
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
 pub struct AnalyzeArgs {
-    /// Unit-level CSV with a header row: one row per randomized unit.
+    /// Unit-level data, one row per randomized unit: CSV with a header row,
+    /// gzip-compressed CSV (.csv.gz), Parquet (.parquet, .pq), or - for CSV
+    /// on standard input. Streamed without --bootstrap/--method permutation.
     #[arg(value_name = "FILE", required_unless_present = "summary", conflicts_with = "summary")]
     file: Option<PathBuf>,
     /// Instead of FILE: a summary CSV of sums, one row per arm x metric
@@ -144,7 +146,6 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         covariate: args.covariate.clone(),
         segment: args.segment_col.clone(),
     };
-    let table = read_units(&file, &spec)?;
     let mut config = AnalysisConfig::new(&args.control, &args.variant_col);
     config.alpha = args.alpha;
     config.bootstrap = args.bootstrap;
@@ -174,7 +175,10 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         config.expected_split = split.parse::<ExpectedSplit>()?;
         config.expected_split_text = split.clone();
     }
-    let analysis = analyze(&table, &config).with_context(|| format!("cannot analyse {}", file.display()))?;
+    // Streamed into per-arm sums unless a test needs the rows (src/io/stream.rs).
+    let input = Input::from_arg(&file);
+    let (analysis, _mode) =
+        analyze_input(&input, &spec, &config).with_context(|| format!("cannot analyse {}", input.name().display()))?;
     if analysis.srm.mismatch && args.format != OutputFormat::Table {
         eprintln!(
             "warning: sample ratio mismatch (p = {}): the arms are not split as planned",

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{OutputFormat, StoreArgs, emit};
 use liftlab::experiment::MethodChoice;
-use liftlab::io::{ColumnSpec, read_units};
+use liftlab::io::{ColumnSpec, Input, read_input};
 use liftlab::montecarlo::looks::monte_carlo_looks;
 use liftlab::montecarlo::{
     POWER_PERMUTATIONS, PowerConfig, PowerMethods, PowerReport, data_power, monte_carlo_power_with, simulated_mde,
@@ -47,8 +47,9 @@ pub struct PowerArgs {
     /// tail's level at 5/201 = 2.49% for alpha 0.05 (p = (1 + #)/(B + 1)).
     #[arg(long, value_name = "B", default_value_t = POWER_PERMUTATIONS)]
     permutations: usize,
-    /// Unit-level CSV to re-randomize instead of simulating a store (one
-    /// row per unit, e.g. last month's visitors): an A/A test on your data.
+    /// Unit-level CSV (.csv.gz, Parquet, or - for stdin) to re-randomize
+    /// instead of simulating a store (one row per unit, e.g. last month's
+    /// visitors): an A/A test on your data. Rows are held in memory.
     #[arg(
         long,
         value_name = "FILE",
@@ -146,7 +147,8 @@ pub fn run(args: PowerArgs) -> Result<()> {
             covariate: args.covariate.clone(),
             segment: None,
         };
-        let units = read_units(file, &spec)?;
+        // Re-randomizing units needs them all in memory, whatever the format.
+        let units = read_input(&Input::from_arg(file), &spec)?;
         let report = data_power(&units, args.store.holdout, args.lift, &config, &methods, &progress);
         bar.finish_and_clear();
         let report = report.with_context(|| format!("cannot re-randomize {}", file.display()))?;

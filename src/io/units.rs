@@ -291,7 +291,7 @@ pub(crate) fn line_at(path: &Path, start: u64) -> u64 {
 
 /// Sorts labels and rewrites row ids to index the sorted list, so output
 /// order does not depend on row order.
-fn relabel_sorted(ids: HashMap<String, u32>, rows: &mut [u32]) -> Vec<String> {
+pub(crate) fn relabel_sorted(ids: HashMap<String, u32>, rows: &mut [u32]) -> Vec<String> {
     let mut pairs: Vec<(String, u32)> = ids.into_iter().collect();
     pairs.sort();
     let mut remap = vec![0u32; pairs.len()];

@@ -1,0 +1,203 @@
+//! Unit-level Parquet: the columns a [`ColumnSpec`] names, read batch by
+//! batch (only those columns are decoded) and handed on row by row.
+//!
+//! Metric, denominator and covariate columns may be floating-point,
+//! integer, decimal or boolean (read as 1/0); label columns (arm, segment)
+//! strings, integers or booleans, plain or dictionary-encoded. A null, a
+//! NaN or an infinity is an error naming the file, the column and the row.
+
+use std::fs::File;
+use std::path::Path;
+
+use arrow_array::{Array, ArrayRef, cast::AsArray, types};
+use arrow_schema::DataType;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::input::{Columns, Row};
+use super::units::ColumnSpec;
+use crate::error::{Error, Result};
+
+/// Rows per decoded batch.
+const BATCH_ROWS: usize = 8192;
+
+fn err(path: &Path, message: String) -> Error {
+    Error::Parquet { path: path.to_path_buf(), message }
+}
+
+/// Reads the columns `spec` names from a Parquet file, handing each row to
+/// `sink` in file order.
+pub(crate) fn parquet_rows(path: &Path, spec: &ColumnSpec, sink: &mut dyn FnMut(&Row<'_>) -> Result<()>) -> Result<()> {
+    let file = File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| err(path, format!("not a readable Parquet file: {e}")))?;
+    let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let cols = Columns::resolve(&header, spec, path)?;
+    // Only top-level columns are supported; their leaf indices equal the
+    // field indices when the schema is flat, so project by name instead.
+    let wanted: Vec<&str> = [cols.variant, cols.segment, cols.covariate]
+        .into_iter()
+        .flatten()
+        .chain(cols.metrics.iter().flat_map(|&(n, d)| [Some(n), d]).flatten())
+        .map(|i| header[i].as_str())
+        .collect();
+    let mask = ProjectionMask::columns(builder.parquet_schema(), wanted.iter().copied());
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| err(path, format!("cannot read: {e}")))?;
+    let ratio = cols.ratio_flags();
+    let k = cols.metrics.len();
+    let (mut y, mut d) = (vec![0.0; k], vec![0.0; k]);
+    let mut offset = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(|e| {
+            let hint = if e.to_string().contains("Disabled feature") {
+                " (liftlab reads uncompressed and Snappy-compressed Parquet: rewrite the file with compression snappy)"
+            } else {
+                ""
+            };
+            err(path, format!("cannot decode rows after row {offset}: {e}{hint}"))
+        })?;
+        let column = |i: usize| -> Result<&ArrayRef> {
+            batch.column_by_name(&header[i]).ok_or_else(|| err(path, format!("column {:?} was not decoded", header[i])))
+        };
+        let numbers = |i: usize| -> Result<Vec<f64>> { numeric(column(i)?, &header[i], offset, path) };
+        let labels = |i: usize| -> Result<Labels<'_>> { Labels::new(column(i)?, &header[i], offset, path) };
+        let arm = cols.variant.map(labels).transpose()?;
+        let segment = cols.segment.map(labels).transpose()?;
+        let metric_cols: Vec<(Vec<f64>, Option<Vec<f64>>)> = cols
+            .metrics
+            .iter()
+            .map(|&(n, dn)| Ok((numbers(n)?, dn.map(numbers).transpose()?)))
+            .collect::<Result<_>>()?;
+        let cov = cols.covariate.map(numbers).transpose()?;
+        for r in 0..batch.num_rows() {
+            for (j, (yc, dc)) in metric_cols.iter().enumerate() {
+                y[j] = yc[r];
+                d[j] = dc.as_ref().map_or(0.0, |dc| dc[r]);
+            }
+            sink(&Row {
+                arm: arm.as_ref().map_or("all", |a| a.get(r)),
+                segment: segment.as_ref().map(|s| s.get(r)),
+                y: &y,
+                d: &d,
+                x: cov.as_ref().map_or(0.0, |c| c[r]),
+                ratio: &ratio,
+            })?;
+        }
+        offset += batch.num_rows() as u64;
+    }
+    if offset == 0 {
+        return Err(err(path, "the file has no rows".into()));
+    }
+    Ok(())
+}
+
+/// A numeric column of one batch as `f64` (booleans as 1/0).
+fn numeric(a: &ArrayRef, name: &str, offset: u64, path: &Path) -> Result<Vec<f64>> {
+    let values: Vec<f64> = match a.data_type() {
+        DataType::Float64 => a.as_primitive::<types::Float64Type>().values().to_vec(),
+        DataType::Float32 => a.as_primitive::<types::Float32Type>().values().iter().map(|&v| v as f64).collect(),
+        DataType::Int64 => a.as_primitive::<types::Int64Type>().values().iter().map(|&v| v as f64).collect(),
+        DataType::Int32 => a.as_primitive::<types::Int32Type>().values().iter().map(|&v| v as f64).collect(),
+        DataType::Int16 => a.as_primitive::<types::Int16Type>().values().iter().map(|&v| v as f64).collect(),
+        DataType::Int8 => a.as_primitive::<types::Int8Type>().values().iter().map(|&v| v as f64).collect(),
+        DataType::UInt64 => a.as_primitive::<types::UInt64Type>().values().iter().map(|&v| v as f64).collect(),
+        DataType::UInt32 => a.as_primitive::<types::UInt32Type>().values().iter().map(|&v| v as f64).collect(),
+        DataType::UInt16 => a.as_primitive::<types::UInt16Type>().values().iter().map(|&v| v as f64).collect(),
+        DataType::UInt8 => a.as_primitive::<types::UInt8Type>().values().iter().map(|&v| v as f64).collect(),
+        DataType::Decimal128(_, scale) => {
+            let f = 10f64.powi(-(*scale as i32));
+            a.as_primitive::<types::Decimal128Type>().values().iter().map(|&v| v as f64 * f).collect()
+        }
+        DataType::Boolean => {
+            let b = a.as_boolean();
+            (0..b.len()).map(|i| if b.value(i) { 1.0 } else { 0.0 }).collect()
+        }
+        other => {
+            return Err(err(
+                path,
+                format!("column {name:?} has type {other}, expected numbers or booleans (a metric or covariate)"),
+            ));
+        }
+    };
+    if let Some(i) = (0..a.len()).find(|&i| a.is_null(i)) {
+        return Err(err(path, format!("row {}, column {name:?}: missing value (null)", offset + i as u64 + 1)));
+    }
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(err(
+            path,
+            format!("row {}, column {name:?}: not a finite number: {}", offset + i as u64 + 1, values[i]),
+        ));
+    }
+    Ok(values)
+}
+
+/// A label column of one batch.
+enum Labels<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    LargeUtf8(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+    Owned(Vec<String>),
+}
+
+impl<'a> Labels<'a> {
+    fn new(a: &'a ArrayRef, name: &str, offset: u64, path: &Path) -> Result<Self> {
+        let empty = |i: usize| {
+            err(path, format!("row {}, column {name:?}: missing label (null or empty)", offset + i as u64 + 1))
+        };
+        if let Some(i) = (0..a.len()).find(|&i| a.is_null(i)) {
+            return Err(empty(i));
+        }
+        let labels = match a.data_type() {
+            DataType::Utf8 => Labels::Utf8(a.as_string::<i32>()),
+            DataType::LargeUtf8 => Labels::LargeUtf8(a.as_string::<i64>()),
+            DataType::Utf8View => Labels::View(a.as_string_view()),
+            DataType::Dictionary(_, _) => {
+                let dict = a.as_any_dictionary();
+                let values = Labels::new(dict.values(), name, offset, path)?;
+                Labels::Owned(dict.normalized_keys().into_iter().map(|k| values.get(k).to_string()).collect())
+            }
+            DataType::Boolean => {
+                let b = a.as_boolean();
+                Labels::Owned((0..b.len()).map(|i| b.value(i).to_string()).collect())
+            }
+            t if t.is_integer() => Labels::Owned((0..a.len()).map(|i| integer_label(a, i)).collect()),
+            other => {
+                return Err(err(
+                    path,
+                    format!("column {name:?} has type {other}, expected labels (strings or integers)"),
+                ));
+            }
+        };
+        if let Some(i) = (0..a.len()).find(|&i| labels.get(i).trim().is_empty()) {
+            return Err(empty(i));
+        }
+        Ok(labels)
+    }
+
+    fn get(&self, i: usize) -> &str {
+        match self {
+            Labels::Utf8(a) => a.value(i).trim(),
+            Labels::LargeUtf8(a) => a.value(i).trim(),
+            Labels::View(a) => a.value(i).trim(),
+            Labels::Owned(v) => v[i].trim(),
+        }
+    }
+}
+
+/// The decimal text of integer `a[i]`.
+fn integer_label(a: &ArrayRef, i: usize) -> String {
+    match a.data_type() {
+        DataType::Int64 => a.as_primitive::<types::Int64Type>().value(i).to_string(),
+        DataType::Int32 => a.as_primitive::<types::Int32Type>().value(i).to_string(),
+        DataType::Int16 => a.as_primitive::<types::Int16Type>().value(i).to_string(),
+        DataType::Int8 => a.as_primitive::<types::Int8Type>().value(i).to_string(),
+        DataType::UInt64 => a.as_primitive::<types::UInt64Type>().value(i).to_string(),
+        DataType::UInt32 => a.as_primitive::<types::UInt32Type>().value(i).to_string(),
+        DataType::UInt16 => a.as_primitive::<types::UInt16Type>().value(i).to_string(),
+        _ => a.as_primitive::<types::UInt8Type>().value(i).to_string(),
+    }
+}
