@@ -110,6 +110,7 @@ impl StoreArgs {
 
 /// Parses the command line and runs the subcommand.
 pub fn run() -> Result<()> {
+    liftlab::report::json::set_command(std::env::args_os());
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
