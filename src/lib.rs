@@ -46,6 +46,7 @@ pub mod rng;
 pub mod sim;
 pub mod stats;
 pub mod store;
+pub mod sweep;
 pub mod weekly;
 
 pub use error::{Error, Result};

@@ -11,5 +11,6 @@ mod plots;
 mod reference;
 mod report;
 mod sequential;
+mod sweep;
 mod util;
 mod weekly;

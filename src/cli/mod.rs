@@ -10,6 +10,7 @@ mod plan;
 mod power;
 mod report;
 mod simulate;
+mod sweep;
 
 use std::io::Write;
 
@@ -61,6 +62,11 @@ enum Command {
     /// can run and the audit of decision rules, each figure with the
     /// command that reproduces it.
     Report(report::ReportArgs),
+    /// Run a grid of simulated scenarios (stores x days x holdouts x lifts
+    /// x methods, each with its replicates and A/A twins), whole or as
+    /// shards of a Slurm / Kubernetes job array, and merge the shards into
+    /// byte-identical results and a per-scenario summary.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Output format flag shared by the subcommands.
@@ -125,6 +131,7 @@ pub fn run() -> Result<()> {
         Command::Audit(args) => audit::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Report(args) => report::run(args),
+        Command::Sweep(args) => sweep::run(args),
     }
 }
 
