@@ -131,6 +131,15 @@ pub enum Error {
         /// What is undefined and why.
         message: String,
     },
+    /// A sweep's grid file, shard files or output directory is wrong:
+    /// malformed (with the line and key), missing, or from another grid.
+    #[error("{path}: {message}")]
+    Sweep {
+        /// The grid file, shard file or directory.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
 }
 
 impl Error {

@@ -50,6 +50,7 @@ pub mod sim;
 pub mod sql;
 pub mod stats;
 pub mod store;
+pub mod sweep;
 pub mod weekly;
 
 pub use error::{Error, Result};

@@ -24,6 +24,9 @@ pub mod domain {
     pub const REPLICATE: u64 = 5;
     /// Re-randomizations of a permutation test (index = draw number).
     pub const PERMUTATION: u64 = 6;
+    /// Scenarios of a sweep (index = scenario number in the grid's order):
+    /// each scenario's base seed, from which replicate `r` is seeded.
+    pub const SWEEP: u64 = 7;
 }
 
 /// SplitMix64 step (Steele, Lea & Flood 2014): a bijective mixer that turns

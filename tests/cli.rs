@@ -4,7 +4,7 @@
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::util::{csv_file, fails_with, json_of, liftlab, repo};
+use crate::util::{csv_file, fails_with, json_of, liftlab, repo, without_command, without_command_json};
 
 fn synthetic() -> String {
     repo().join("datasets/sim_1.5m_30d.csv").to_str().unwrap().to_string()
@@ -271,8 +271,8 @@ fn bootstrap_output_is_identical_whatever_the_thread_count() {
             .args(["--threads", threads, "analyze", &synthetic(), "--variant-col", "arm", "--control", "control"])
             .args(["--metric", "revenue", "--bootstrap", "400", "--seed", "11", "--format", "json"])
             .output()
+            .map(|o| without_command(&o.stdout))
             .unwrap()
-            .stdout
     };
     let one = run("1");
     assert!(!one.is_empty());
@@ -288,8 +288,8 @@ fn permutation_output_is_identical_whatever_the_thread_count() {
             .args(["--metric", "revenue", "--metric", "margin/sessions", "--covariate", "pre_revenue"])
             .args(["--method", "permutation", "--permutations", "500", "--seed", "3", "--format", "json"])
             .output()
+            .map(|o| without_command(&o.stdout))
             .unwrap()
-            .stdout
     };
     let one = run("1");
     let r = serde_json::from_slice::<serde_json::Value>(&one).unwrap();
@@ -448,8 +448,8 @@ fn power_reports_simulated_and_analytic_power_reproducibly() {
                 "json",
             ])
             .output()
+            .map(|o| without_command(&o.stdout))
             .unwrap()
-            .stdout
     };
     let one = run("1");
     assert_eq!(one, run("2"));
@@ -476,7 +476,7 @@ fn power_from_a_file_rerandomizes_its_rows() {
         cmd.args(["--threads", threads, "power", "--from", &synthetic(), "--metric", "revenue", "--metric"])
             .args(["margin/sessions", "--covariate", "pre_revenue", "--holdout", "0.5", "--lift", "0.1"])
             .args(["--replicates", "200", "--format", "json"]);
-        json_of(&mut cmd)
+        without_command_json(json_of(&mut cmd))
     };
     let p = run("1");
     assert_eq!(p, run("2"));
@@ -636,7 +636,7 @@ fn power_from_with_method_permutation_reports_its_rows_per_tail() {
         cmd.args(["--threads", threads, "power", "--from", &synthetic(), "--metric", "revenue", "--metric"])
             .args(["margin/sessions", "--holdout", "0.1", "--lift", "0.1", "--replicates", "100"])
             .args(["--permutations", "40", "--method", method, "--format", "json"]);
-        json_of(&mut cmd)
+        without_command_json(json_of(&mut cmd))
     };
     let p = run("permutation", "1");
     assert_eq!(p, run("permutation", "2"), "same output whatever the threads");

@@ -13,5 +13,6 @@ mod report;
 mod sequential;
 mod stream;
 mod summary;
+mod sweep;
 mod util;
 mod weekly;

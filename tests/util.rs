@@ -141,3 +141,19 @@ pub fn fails_with(args: &[&str], needles: &[&str]) {
     let stderr = fails_with_code(args, 1, needles);
     assert!(stderr.starts_with("error: "), "{stderr}");
 }
+
+/// JSON output without its `command` provenance line (which names the
+/// flags, e.g. `--threads`), for comparing runs that differ only there.
+pub fn without_command(stdout: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(stdout);
+    let kept: Vec<&str> = text.split_inclusive('\n').filter(|l| !l.starts_with("  \"command\": ")).collect();
+    kept.concat().into_bytes()
+}
+
+/// A parsed JSON output without its `command` field.
+pub fn without_command_json(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("command");
+    }
+    v
+}

@@ -12,6 +12,7 @@ mod power;
 mod report;
 mod simulate;
 mod sql;
+mod sweep;
 
 use std::io::Write;
 
@@ -66,6 +67,11 @@ enum Command {
     /// can run and the audit of decision rules, each figure with the
     /// command that reproduces it.
     Report(report::ReportArgs),
+    /// Run a grid of simulated scenarios (stores x days x holdouts x lifts
+    /// x methods, each with its replicates and A/A twins), whole or as
+    /// shards of a Slurm / Kubernetes job array, and merge the shards into
+    /// byte-identical results and a per-scenario summary.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Output format flag shared by the subcommands.
@@ -115,6 +121,7 @@ impl StoreArgs {
 
 /// Parses the command line and runs the subcommand.
 pub fn run() -> Result<()> {
+    liftlab::report::json::set_command(std::env::args_os());
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
@@ -130,6 +137,7 @@ pub fn run() -> Result<()> {
         Command::Audit(args) => audit::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Report(args) => report::run(args),
+        Command::Sweep(args) => sweep::run(args),
     }
 }
 

@@ -209,6 +209,10 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     if let Some(mut w) = sink {
         w.flush().with_context(|| format!("cannot write {}", args.out.clone().unwrap_or_default().display()))?;
     }
+    if let (Some(out), false) = (&args.out, to_stdout) {
+        json::write_csv_sidecar(out, rows)
+            .with_context(|| format!("cannot write {}", json::sidecar_path(out).display()))?;
+    }
     let mut text = if cfg.arms.is_empty() {
         let summary = summarize(&p, &cfg, &result.truth);
         match args.format {

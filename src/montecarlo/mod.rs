@@ -264,17 +264,36 @@ pub struct SimulatedMde {
     pub evaluations: Vec<(f64, f64)>,
 }
 
-/// One replicate's outcome for one metric.
-#[derive(Debug, Clone, Copy, Default)]
-struct Outcome {
-    hit: bool,
-    aa_reject: bool,
+/// One replicate's outcome for one metric row: its A/B test against the
+/// realized true lift and its A/A twin. [`summarize_outcomes`] turns a
+/// column of them (one per replicate) into a [`MetricPower`]; `liftlab
+/// sweep` writes them one replicate per line and merges them the same way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Outcome {
+    /// The A/B test is significant in the direction of the configured lift
+    /// (never for a lift of 0).
+    pub hit: bool,
+    /// The A/A test is significant.
+    pub aa_reject: bool,
     /// Sign of the A/A estimate of treatment − control: 1, −1 or 0.
-    aa_sign: i8,
-    covers: bool,
-    error: f64,
-    truth: f64,
-    aa_se: f64,
+    pub aa_sign: i8,
+    /// The A/B relative-lift CI contains the realized true lift.
+    pub covers: bool,
+    /// Estimated − realized true relative lift (A/B).
+    #[serde(deserialize_with = "null_as_nan")]
+    pub error: f64,
+    /// Realized true relative lift of the metric.
+    #[serde(deserialize_with = "null_as_nan")]
+    pub truth: f64,
+    /// Standard error of the A/A relative lift (a fraction).
+    #[serde(deserialize_with = "null_as_nan")]
+    pub aa_se: f64,
+}
+
+/// Reads a number written by `serde_json`, which writes non-finite numbers
+/// as `null`, back as NaN.
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(<Option<f64> as serde::Deserialize>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// How a metric is tested.
@@ -407,8 +426,11 @@ fn outcome(ab: &TestResult, aa: &TestResult, lift: f64, truth: f64, alpha: f64) 
     }
 }
 
-/// The operating characteristics of one metric from its replicates' outcomes.
-fn summarize_outcomes(name: &str, col: &[Outcome], alpha: f64) -> MetricPower {
+/// The operating characteristics of one metric row from its replicates'
+/// outcomes (one per replicate, in any order: the sums are taken in the
+/// order given, so the same order gives the same bits). The formulas are
+/// those of [`monte_carlo_power_with`].
+pub fn summarize_outcomes(name: &str, col: &[Outcome], alpha: f64) -> MetricPower {
     let kf = col.len() as f64;
     let z = stats::dist::normal_quantile(1.0 - alpha / 2.0);
     let share = |f: &dyn Fn(&Outcome) -> bool| col.iter().filter(|o| f(o)).count() as f64 / kf;
@@ -546,6 +568,124 @@ fn simulate_test(profile: &StoreProfile, cfg: &SimConfig, level: Level) -> Resul
     Ok((result, units))
 }
 
+/// One simulated scenario (store, test settings, lift, methods) ready to
+/// run replicates: replicate `r` is a pure function of the scenario and
+/// `r`, so replicates can run in any order, on any thread or machine
+/// (`liftlab power` runs them all; `liftlab sweep` a slice of them).
+#[derive(Debug, Clone)]
+pub struct PowerScenario {
+    ab: StoreProfile,
+    aa: StoreProfile,
+    sim: SimConfig,
+    lift: f64,
+    alpha: f64,
+    seed: u64,
+    permutations: usize,
+    permuted: Vec<usize>,
+    level: Level,
+    /// `analyze`'s default test per metric the permutation test applies
+    /// to, judged on replicate 0's A/A test (empty with `--method welch`).
+    pub default_tests: Vec<DefaultTest>,
+}
+
+impl PowerScenario {
+    /// Validates the settings and decides which permutation rows run (see
+    /// [`monte_carlo_power_with`]); `config.replicates` is not used.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for α outside (0, 1), no permutations or
+    /// an invalid profile; as [`simulate`] for replicate 0's A/A test.
+    pub fn new(
+        profile: &StoreProfile,
+        sim: &SimConfig,
+        lift: f64,
+        config: &PowerConfig,
+        methods: &PowerMethods,
+    ) -> Result<Self> {
+        check_open_unit("--alpha", config.alpha)?;
+        methods.check()?;
+        let mut ab = profile.clone();
+        ab.treatment.conversion_lift = lift;
+        ab.validate()?;
+        let mut aa = ab.clone();
+        aa.treatment.conversion_lift = 0.0;
+        aa.treatment.aov_lift = 0.0;
+        aa.treatment.margin_mix_lift = 0.0;
+        // `analyze`'s default test, from replicate 0's A/A test at unit level.
+        let default_tests: Vec<DefaultTest> = if methods.method == MethodChoice::Welch {
+            Vec::new()
+        } else {
+            let (_, units) = simulate_test(&aa, &replicate_config(sim, 0), Level::Unit)?;
+            (0..PERMUTATION_METRICS.len()).map(|m| units.default_test(m)).collect()
+        };
+        let permuted: Vec<usize> = (0..PERMUTATION_METRICS.len())
+            .filter(|&m| methods.runs_permutation(default_tests.get(m).map_or(TestMethod::Welch, |d| d.method)))
+            .collect();
+        let level = if permuted.is_empty() { Level::Aggregate } else { Level::Unit };
+        Ok(Self {
+            ab,
+            aa,
+            sim: sim.clone(),
+            lift,
+            alpha: config.alpha,
+            seed: config.seed,
+            permutations: methods.permutations,
+            permuted,
+            level,
+            default_tests,
+        })
+    }
+
+    /// The names of the rows [`PowerScenario::replicate`] returns, in its
+    /// order (a subsequence of [`METRICS`]).
+    pub fn metrics(&self) -> Vec<&'static str> {
+        (0..4).chain(self.permuted.iter().map(|&j| PERMUTATION_METRICS[j].0)).map(|m| METRICS[m]).collect()
+    }
+
+    /// Simulates replicate `r` (the A/B test and its A/A twin, seeded from
+    /// `(sim.seed, r)`; permutation test `j` from `(config.seed, r, j)`)
+    /// and analyses every row of [`PowerScenario::metrics`].
+    ///
+    /// # Errors
+    /// [`Error::Degenerate`] if a simulated arm has no orders at all;
+    /// [`Error::EmptyArm`] if a permutation test finds an arm with fewer
+    /// than 2 visitors.
+    pub fn replicate(&self, r: u64) -> Result<Vec<Outcome>> {
+        let (alpha, lift) = (self.alpha, self.lift);
+        let perm_config = |seed, intervals| PermutationConfig { resamples: self.permutations, alpha, seed, intervals };
+        let cfg = replicate_config(&self.sim, r);
+        let ((res_ab, units_ab), (res_aa, units_aa)) =
+            (simulate_test(&self.ab, &cfg, self.level)?, simulate_test(&self.aa, &cfg, self.level)?);
+        let truth = summarize(&self.ab, &cfg, &res_ab.truth).truth;
+        let true_lift = |m: usize| match m {
+            0 => truth.margin_per_session_lift,
+            1 | 2 => truth.revenue_per_visitor_lift,
+            _ => truth.conversion_lift,
+        };
+        let normal = |m: usize| -> Result<(TestResult, TestResult)> {
+            let (c, t, method) = estimates(&res_ab, m);
+            let ab = test(&c, &t, method, alpha)?;
+            let (c, t, _) = estimates(&res_aa, m);
+            Ok((ab, test(&c, &t, method, alpha)?))
+        };
+        let mut out = Vec::with_capacity(4 + self.permuted.len());
+        for m in 0..4 {
+            let (ab, aa) = normal(m)?;
+            out.push(outcome(&ab, &aa, lift, true_lift(m), alpha));
+        }
+        for &j in &self.permuted {
+            let (_, base, _, _) = PERMUTATION_METRICS[j];
+            let (ab_n, aa_n) = normal(base)?;
+            let seed = permutation_seed(self.seed, r, j as u64);
+            let p_ab = permutation_test_grouped(&units_ab.arms(j), &perm_config(seed, true))?;
+            let p_aa = permutation_test_grouped(&units_aa.arms(j), &perm_config(seed, false))?;
+            let (ab, aa) = (with_permutation(&ab_n, &p_ab, alpha, true), with_permutation(&aa_n, &p_aa, alpha, false));
+            out.push(outcome(&ab, &aa, lift, true_lift(base), alpha));
+        }
+        Ok(out)
+    }
+}
+
 /// Runs `config.replicates` A/B and A/A tests with the normal-theory tests
 /// only (the first four rows of [`METRICS`]): [`monte_carlo_power_with`]
 /// and [`PowerMethods::normal_only`].
@@ -630,76 +770,28 @@ pub fn monte_carlo_power_with(
     if config.replicates < 10 {
         return Err(Error::invalid("--replicates", config.replicates, "at least 10 simulated tests"));
     }
-    let mut ab = profile.clone();
-    ab.treatment.conversion_lift = lift;
-    ab.validate()?;
-    let mut aa = ab.clone();
-    aa.treatment.conversion_lift = 0.0;
-    aa.treatment.aov_lift = 0.0;
-    aa.treatment.margin_mix_lift = 0.0;
-    // `analyze`'s default test, from replicate 0's A/A test at unit level.
-    let default_tests: Vec<DefaultTest> = if methods.method == MethodChoice::Welch {
-        Vec::new()
-    } else {
-        let (_, units) = simulate_test(&aa, &replicate_config(sim, 0), Level::Unit)?;
-        (0..PERMUTATION_METRICS.len()).map(|m| units.default_test(m)).collect()
-    };
-    let permuted: Vec<usize> = (0..PERMUTATION_METRICS.len())
-        .filter(|&m| methods.runs_permutation(default_tests.get(m).map_or(TestMethod::Welch, |d| d.method)))
-        .collect();
-    let level = if permuted.is_empty() { Level::Aggregate } else { Level::Unit };
-    let perm_config =
-        |seed, intervals| PermutationConfig { resamples: methods.permutations, alpha: config.alpha, seed, intervals };
+    let scenario = PowerScenario::new(profile, sim, lift, config, methods)?;
     let done = std::sync::atomic::AtomicUsize::new(0);
     let k = config.replicates;
     let outcomes: Vec<Vec<Outcome>> = (0..k as u64)
         .into_par_iter()
         .map(|r| -> Result<Vec<Outcome>> {
-            let cfg = replicate_config(sim, r);
-            let ((res_ab, units_ab), (res_aa, units_aa)) =
-                (simulate_test(&ab, &cfg, level)?, simulate_test(&aa, &cfg, level)?);
-            let truth = summarize(&ab, &cfg, &res_ab.truth).truth;
-            let true_lift = |m: usize| match m {
-                0 => truth.margin_per_session_lift,
-                1 | 2 => truth.revenue_per_visitor_lift,
-                _ => truth.conversion_lift,
-            };
-            let normal = |m: usize| -> Result<(TestResult, TestResult)> {
-                let (c, t, method) = estimates(&res_ab, m);
-                let ab = test(&c, &t, method, config.alpha)?;
-                let (c, t, _) = estimates(&res_aa, m);
-                Ok((ab, test(&c, &t, method, config.alpha)?))
-            };
-            let mut out = Vec::with_capacity(4 + permuted.len());
-            for m in 0..4 {
-                let (ab, aa) = normal(m)?;
-                out.push(outcome(&ab, &aa, lift, true_lift(m), config.alpha));
-            }
-            for &j in &permuted {
-                let (_, base, _, _) = PERMUTATION_METRICS[j];
-                let (ab_n, aa_n) = normal(base)?;
-                let seed = permutation_seed(config.seed, r, j as u64);
-                let p_ab = permutation_test_grouped(&units_ab.arms(j), &perm_config(seed, true))?;
-                let p_aa = permutation_test_grouped(&units_aa.arms(j), &perm_config(seed, false))?;
-                let (ab, aa) = (
-                    with_permutation(&ab_n, &p_ab, config.alpha, true),
-                    with_permutation(&aa_n, &p_aa, config.alpha, false),
-                );
-                out.push(outcome(&ab, &aa, lift, true_lift(base), config.alpha));
-            }
+            let out = scenario.replicate(r)?;
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n, k);
             Ok(out)
         })
         .collect::<Result<Vec<_>>>()?;
-    let rows = (0..4).chain(permuted.iter().map(|&j| PERMUTATION_METRICS[j].0));
-    let metrics = rows
+    let metrics = scenario
+        .metrics()
+        .into_iter()
         .enumerate()
-        .map(|(i, m)| {
+        .map(|(i, name)| {
             let col: Vec<Outcome> = outcomes.iter().map(|o| o[i]).collect();
-            summarize_outcomes(METRICS[m], &col, config.alpha)
+            summarize_outcomes(name, &col, config.alpha)
         })
         .collect();
+    let PowerScenario { default_tests, .. } = scenario;
     Ok(PowerReport {
         store: profile.name.clone(),
         annual_revenue_usd: profile.annual_revenue_usd,
