@@ -161,6 +161,74 @@ fn two_arm_ratio_cuped_summary_equals_unit_analysis() {
     assert!(b["results"][0]["cuped"]["theta"].is_number() && b["results"][0].get("pvalue_dunnett").is_none());
 }
 
+/// The CSV summary `text` as Parquet, typed as a warehouse export would be:
+/// labels dictionary-encoded strings, `n` Int64, sums Float64 with a null
+/// where the CSV cell is empty.
+fn summary_to_parquet(text: &str, path: &Path) {
+    use arrow_array::{ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, types::Int32Type};
+    use std::sync::Arc;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let columns: Vec<(&str, ArrayRef)> = header
+        .iter()
+        .enumerate()
+        .map(|(j, &name)| {
+            let cells = rows.iter().map(|r| r[j]);
+            let a: ArrayRef = if name == "n" {
+                Arc::new(Int64Array::from(cells.map(|c| c.parse::<i64>().unwrap()).collect::<Vec<_>>()))
+            } else if name.starts_with("sum_") {
+                Arc::new(Float64Array::from(cells.map(|c| c.parse::<f64>().ok()).collect::<Vec<_>>()))
+            } else {
+                Arc::new(cells.collect::<DictionaryArray<Int32Type>>())
+            };
+            (name, a)
+        })
+        .collect();
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+/// A Parquet summary (typed columns, nulls for the cells that do not apply)
+/// gives the same analysis as the CSV summary; its bad values name the row.
+#[test]
+fn parquet_summary_equals_csv_summary() {
+    let mut rows = String::from("arm,seg,rev,sessions,pre\n");
+    for i in 0..300u32 {
+        let arm = ["control", "treatment", "other"][(i % 3) as usize];
+        let rev = if i % 4 == 0 { ((i * 37) % 101) as f64 * 1.5 } else { 0.0 };
+        rows += &format!("{arm},{},{rev},{},{}\n", ["a", "b"][(i % 2) as usize], 1 + (i * 7) % 5, (i * 13) % 17);
+    }
+    let units = csv_file(&rows);
+    let text = summary_of(units.path(), "arm", &["rev/sessions", "rev"], Some("pre"), Some("seg"));
+    let csv = csv_file(&text);
+    let dir = tempfile::tempdir().unwrap();
+    let pq = dir.path().join("summary.parquet");
+    summary_to_parquet(&text, &pq);
+    let flags = ["--variant-col", "arm", "--control", "control", "--metric", "rev/sessions", "--metric", "rev"];
+    let flags = [&flags[..], &["--covariate", "pre", "--segment-col", "seg", "--method", "welch"]].concat();
+    let from_csv = analyze_json(&[&["--summary", csv.path().to_str().unwrap()][..], &flags].concat());
+    let mut from_pq = analyze_json(&[&["--summary", pq.to_str().unwrap()][..], &flags].concat());
+    assert_eq!(from_pq["file"].as_str().unwrap(), pq.to_str().unwrap());
+    from_pq["file"] = from_csv["file"].clone();
+    assert_eq!(from_pq, from_csv, "Parquet and CSV summaries must give the same JSON");
+
+    let bad = dir.path().join("bad.parquet");
+    summary_to_parquet("arm,metric,n,sum_y,sum_y2,sum_y3\nA,y,10,5,5,5\nB,y,-4,5,5,5\n", &bad);
+    let p = bad.to_str().unwrap();
+    fails_with(
+        &["analyze", "--summary", p, "--variant-col", "arm", "--control", "A"],
+        &[p, "row 2", "\"n\"", "whole number"],
+    );
+    fails_with(
+        &["analyze", "--summary", p, "--variant-col", "arms", "--control", "A"],
+        &[p, "no column named \"arms\""],
+    );
+}
+
 /// Where the rule asks for the permutation test, a summary gets Welch, a
 /// reason that says why, and a warning on stderr; resampling is refused.
 #[test]

@@ -21,9 +21,9 @@ pub struct AnalyzeArgs {
     /// on standard input. Streamed without --bootstrap/--method permutation.
     #[arg(value_name = "FILE", required_unless_present = "summary", conflicts_with = "summary")]
     file: Option<PathBuf>,
-    /// Instead of FILE: a summary CSV of sums, one row per arm x metric
-    /// (x segment), as `liftlab sql` computes it in a warehouse (columns in
-    /// the README). Same results as the unit rows; no bootstrap or
+    /// Instead of FILE: a summary of sums (CSV, or Parquet: .parquet, .pq),
+    /// one row per arm x metric (x segment), as `liftlab sql` computes it in
+    /// a warehouse (columns in the README). Same results as the unit rows; no bootstrap or
     /// permutation test (they need unit rows).
     #[arg(long, value_name = "FILE")]
     summary: Option<PathBuf>,

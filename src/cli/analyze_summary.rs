@@ -13,7 +13,7 @@ use liftlab::stats::LiftInterval;
 /// The flags of `analyze` that apply to a summary.
 #[derive(Debug, Clone)]
 pub struct SummaryFlags {
-    /// The summary CSV.
+    /// The summary file (CSV or Parquet).
     pub summary: PathBuf,
     /// Column of arm labels.
     pub variant_col: String,

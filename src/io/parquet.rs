@@ -95,6 +95,60 @@ pub(crate) fn parquet_rows(path: &Path, spec: &ColumnSpec, sink: &mut dyn FnMut(
     Ok(())
 }
 
+/// Every top-level column of a (small) Parquet file as text, for the
+/// summary reader: numbers in Rust's shortest round-trip form, labels as
+/// written, a null as an empty cell. Returns the header and the rows.
+pub(crate) fn parquet_cells(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    let file = File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| err(path, format!("not a readable Parquet file: {e}")))?;
+    let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(|e| err(path, format!("cannot read: {e}")))?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| err(path, format!("cannot decode rows after row {}: {e}", rows.len())))?;
+        let first = rows.len();
+        rows.resize(first + batch.num_rows(), Vec::with_capacity(header.len()));
+        for (name, column) in header.iter().zip(batch.columns()) {
+            for (r, row) in rows[first..].iter_mut().enumerate() {
+                row.push(cell_text(column, r).ok_or_else(|| {
+                    err(path, format!("column {name:?} has type {}, expected numbers or labels", column.data_type()))
+                })?);
+            }
+        }
+    }
+    if rows.is_empty() {
+        return Err(err(path, "the file has no rows".into()));
+    }
+    Ok((header, rows))
+}
+
+/// The text of cell `i` of a column ("" for a null); `None` for a type that
+/// is neither a number nor a label.
+fn cell_text(a: &ArrayRef, i: usize) -> Option<String> {
+    if a.is_null(i) {
+        return Some(String::new());
+    }
+    Some(match a.data_type() {
+        DataType::Float64 => a.as_primitive::<types::Float64Type>().value(i).to_string(),
+        DataType::Float32 => (a.as_primitive::<types::Float32Type>().value(i) as f64).to_string(),
+        DataType::Decimal128(_, scale) => {
+            (a.as_primitive::<types::Decimal128Type>().value(i) as f64 * 10f64.powi(-(*scale as i32))).to_string()
+        }
+        DataType::Boolean => a.as_boolean().value(i).to_string(),
+        DataType::Utf8 => a.as_string::<i32>().value(i).to_string(),
+        DataType::LargeUtf8 => a.as_string::<i64>().value(i).to_string(),
+        DataType::Utf8View => a.as_string_view().value(i).to_string(),
+        DataType::Dictionary(_, _) => {
+            let dict = a.as_any_dictionary();
+            let key = dict.normalized_keys()[i];
+            cell_text(dict.values(), key)?
+        }
+        t if t.is_integer() => integer_label(a, i),
+        _ => return None,
+    })
+}
+
 /// A numeric column of one batch as `f64` (booleans as 1/0).
 fn numeric(a: &ArrayRef, name: &str, offset: u64, path: &Path) -> Result<Vec<f64>> {
     let values: Vec<f64> = match a.data_type() {

@@ -23,7 +23,9 @@
 //! metric and (with `--segment-col`) segment; overall results add the
 //! segments' sums, which is exact.
 //!
-//! Every cell is checked when read: `n` must be a whole number (at least 2
+//! The file is CSV or, with a `.parquet`/`.pq` extension, Parquet (sums of
+//! any numeric type, labels as strings or integers, a null as an empty
+//! cell). Every cell is checked when read: `n` must be a whole number (at least 2
 //! on rows without a segment), sums finite, and squares consistent with a
 //! non-negative variance (`Σy² ≥ (Σy)²/n` up to rounding). Errors name the
 //! file, line, column and value.
@@ -211,11 +213,14 @@ fn line_of(bytes: &[u8], start: u64) -> u64 {
     1 + bytes[..s].iter().filter(|&&b| b == b'\n').count() as u64
 }
 
-/// Reads a summary CSV (see the module docs for the columns).
+/// Reads a summary as CSV or, for a `.parquet`/`.pq` path, as Parquet (see
+/// the module docs for the columns; in Parquet, sums may be any numeric type
+/// and a null is an empty cell).
 ///
 /// # Errors
 /// - [`Error::Io`] if the file cannot be read; [`Error::Csv`] if it is
-///   malformed or has no data rows.
+///   malformed or has no data rows; [`Error::Parquet`] if a Parquet file
+///   cannot be decoded, and for the value errors below (naming the row).
 /// - [`Error::MissingColumn`] for a required column (the variant, `metric`,
 ///   `n`, `sum_y`, `sum_y2`, the segment column, the covariate's sums).
 /// - [`Error::BadValue`] naming line, column and value for: an empty
@@ -225,6 +230,18 @@ fn line_of(bytes: &[u8], start: u64) -> u64 {
 ///   a metric that is a ratio on one row and plain on another; an arm whose
 ///   metrics disagree on `n`; a metric asked for but absent.
 pub fn read_summary(path: &Path, spec: &SummarySpec) -> Result<SummaryTable> {
+    if matches!(super::Input::from_arg(path), super::Input::Parquet(_)) {
+        let (header, rows) = super::parquet::parquet_cells(path)?;
+        // Parquet has rows, not lines: record i (from 1) is given line i + 1
+        // so that value errors can be restated as "row i".
+        let records = rows.into_iter().enumerate().map(|(i, r)| Ok((i as u64 + 2, r)));
+        return summary_from_records(path, spec, header, records, "row", 1).map_err(|e| match e {
+            Error::BadValue { path, line, column, value, reason } => {
+                Error::Parquet { path, message: format!("row {}, column {column:?}: {reason}: {value:?}", line - 1) }
+            }
+            other => other,
+        });
+    }
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes.as_slice());
     let csv_err = |e: csv::Error| {
@@ -232,6 +249,25 @@ pub fn read_summary(path: &Path, spec: &SummarySpec) -> Result<SummaryTable> {
         Error::Csv { path: path.to_path_buf(), line, message: e.to_string() }
     };
     let header: Vec<String> = reader.headers().map_err(csv_err)?.iter().map(|h| h.trim().to_string()).collect();
+    let records = reader.into_records().map(|r| {
+        let record = r.map_err(csv_err)?;
+        let line = line_of(&bytes, record.position().map_or(0, |p| p.byte()));
+        Ok((line, record.iter().map(str::to_string).collect()))
+    });
+    summary_from_records(path, spec, header, records, "line", 0)
+}
+
+/// The summary from a header and records `(line, cells)`; `pos` names a
+/// record's position in messages ("line", or "row" for Parquet, whose
+/// records are numbered from 2 with `pos_offset` 1 subtracted).
+fn summary_from_records(
+    path: &Path,
+    spec: &SummarySpec,
+    header: Vec<String>,
+    records: impl Iterator<Item = Result<(u64, Vec<String>)>>,
+    pos: &str,
+    pos_offset: u64,
+) -> Result<SummaryTable> {
     let find = |name: &str| header.iter().position(|h| h == name);
     let need = |name: &str| {
         find(name).ok_or_else(|| Error::MissingColumn {
@@ -261,9 +297,8 @@ pub fn read_summary(path: &Path, spec: &SummarySpec) -> Result<SummaryTable> {
     let mut is_ratio: Vec<bool> = Vec::new();
     let mut cells: BTreeMap<(usize, usize, Option<usize>), (Sums, u64)> = BTreeMap::new();
     let mut has_skew_sums = true;
-    let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record).map_err(csv_err)? {
-        let line = line_of(&bytes, record.position().map_or(0, |p| p.byte()));
+    for item in records {
+        let (line, record) = item?;
         let bad = |idx: usize, reason: String| Error::BadValue {
             path: path.to_path_buf(),
             line,
@@ -370,7 +405,10 @@ pub fn read_summary(path: &Path, spec: &SummarySpec) -> Result<SummaryTable> {
             *seg_ids.entry(label).or_insert(next)
         });
         if let Some((_, first)) = cells.get(&(a, m, s)) {
-            return Err(bad(metric_idx, format!("duplicate row: the same arm, metric and segment as line {first}")));
+            return Err(bad(
+                metric_idx,
+                format!("duplicate row: the same arm, metric and segment as {pos} {}", first - pos_offset),
+            ));
         }
         cells.insert((a, m, s), (sums, line));
     }
@@ -430,8 +468,9 @@ pub fn read_summary(path: &Path, spec: &SummarySpec) -> Result<SummaryTable> {
                 column: "n".into(),
                 value: sums.n.to_string(),
                 reason: format!(
-                    "the same arm{} has n = {n} on line {first}: every metric must count the same units",
-                    if key.2.is_some() { " and segment" } else { "" }
+                    "the same arm{} has n = {n} on {pos} {}: every metric must count the same units",
+                    if key.2.is_some() { " and segment" } else { "" },
+                    first - pos_offset
                 ),
             });
         }
