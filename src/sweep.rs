@@ -6,15 +6,18 @@
 //! ([`PowerScenario::replicate`]). Every result is addressed by
 //! `(scenario, replicate)` and seeded from that address: scenario `s` gets
 //! the base seed drawn from [`stream`]`(seed, domain::SWEEP, s)` and its
-//! replicate `r` is seeded from `(base, r)`. A shard `i/N` runs a
-//! contiguous slice of the `S·R` addresses, so the shards' rows, put back
-//! in address order, are the rows of the unsharded run bit for bit, and
-//! so is everything merged from them.
+//! replicate `r` is seeded from `(base, r)`. A shard `i/N` runs every
+//! `N`-th of the `S·R` addresses from `i` (address `u = s·R + r` belongs to
+//! shard `u mod N`), so every shard gets an equal share of the cheap small
+//! stores and the costly large ones; the shards' rows, put back in address
+//! order, are the rows of the unsharded run bit for bit, and so is
+//! everything merged from them.
 //!
 //! # Files
 //! - `shard-IIII-of-NNNN.jsonl`: a header object (`kind: "shard"`,
 //!   `liftlab_version`, `command`, `grid_hash`, `grid`, `shard`, `shards`,
-//!   `first`, `count`), then one [`ReplicateRow`] per line.
+//!   `first` (its first address, `i`), `count`), then one [`ReplicateRow`]
+//!   per line, addresses `i, i+N, i+2N, …`.
 //! - after [`merge`]: `results.jsonl` (header, then every row in address
 //!   order), `summary.jsonl` (header, then one [`SummaryRow`] per scenario
 //!   and metric), `summary.csv` (the same rows) with its sidecar
@@ -316,7 +319,8 @@ impl Grid {
     }
 }
 
-/// A slice `index/count` of a sweep (0-based: `0/4` … `3/4`).
+/// A shard `index/count` of a sweep (0-based: `0/4` … `3/4`): the addresses
+/// `u` with `u mod count = index`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
     /// This shard, `0..count`.
@@ -358,11 +362,15 @@ impl Shard {
         Self::new(i, n)
     }
 
-    /// The addresses this shard runs, `[first, end)`, out of `total`:
-    /// `⌊i·T/N⌋ .. ⌊(i+1)·T/N⌋`.
-    pub fn range(&self, total: u64) -> (u64, u64) {
-        let at = |i: u64| (u128::from(i) * u128::from(total) / u128::from(self.count)) as u64;
-        (at(self.index), at(self.index + 1))
+    /// The addresses this shard runs out of `total`, in increasing order:
+    /// `i, i+N, i+2N, … < T` (address `u` belongs to shard `u mod N`).
+    pub fn addresses(&self, total: u64) -> impl Iterator<Item = u64> + use<> {
+        (self.index..total).step_by(self.count as usize)
+    }
+
+    /// How many addresses this shard runs out of `total`: `⌈(T − i)/N⌉`.
+    pub fn len(&self, total: u64) -> u64 {
+        total.saturating_sub(self.index).div_ceil(self.count)
     }
 
     /// The shard's file name in the output directory.
@@ -431,7 +439,7 @@ pub struct Header {
 pub fn run_shard(grid: &Grid, shard: Shard, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Vec<ReplicateRow>> {
     let scenarios = grid.scenarios();
     let r = grid.replicates as u64;
-    let (first, end) = shard.range(grid.units());
+    let addresses: Vec<u64> = shard.addresses(grid.units()).collect();
     let named = |sc: &Scenario, e: Error| Error::Sweep {
         path: PathBuf::from(format!("scenario {}", sc.scenario)),
         message: format!(
@@ -439,15 +447,15 @@ pub fn run_shard(grid: &Grid, shard: Shard, progress: &(dyn Fn(usize, usize) + S
             sc.store, sc.annual_revenue_usd, sc.days, sc.holdout, sc.lift, sc.method
         ),
     };
-    let touched: Vec<usize> =
-        if first < end { ((first / r) as usize..=((end - 1) / r) as usize).collect() } else { vec![] };
+    let mut touched: Vec<usize> = addresses.iter().map(|&u| (u / r) as usize).collect();
+    touched.dedup();
     let runs: BTreeMap<usize, PowerScenario> = touched
         .par_iter()
         .map(|&s| grid.power_scenario(&scenarios[s]).map(|p| (s, p)).map_err(|e| named(&scenarios[s], e)))
         .collect::<Result<_>>()?;
-    let total = (end - first) as usize;
+    let total = addresses.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    (first..end)
+    addresses
         .into_par_iter()
         .map(|u| {
             let (s, rep) = ((u / r) as usize, u % r);
@@ -505,7 +513,7 @@ pub fn write_shard(
     rows: &[ReplicateRow],
 ) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-    let (first, _) = shard.range(grid.units());
+    let first = shard.index;
     let header = Header {
         kind: "shard".into(),
         liftlab_version: VERSION.into(),
@@ -731,18 +739,17 @@ pub fn merge(dir: &Path, command: &str) -> Result<Merged> {
     let r = grid.replicates as u64;
     let mut rows: Vec<ReplicateRow> = Vec::with_capacity(grid.units() as usize);
     for (&i, f) in &by_index {
-        let (lo, hi) = Shard { index: i, count }.range(grid.units());
-        if f.header.first != lo || f.rows.len() as u64 != hi - lo || f.header.count != hi - lo {
+        let expected = Shard { index: i, count }.len(grid.units());
+        if f.header.first != i || f.rows.len() as u64 != expected || f.header.count != expected {
             return Err(bad(format!(
-                "{}: holds {} rows from address {}, expected {} from {lo} (truncated?); rerun shard {i}/{count}",
+                "{}: holds {} rows from address {}, expected {expected} from {i} (truncated?); rerun shard {i}/{count}",
                 base_name(&f.path),
                 f.rows.len(),
                 f.header.first,
-                hi - lo
             )));
         }
         for (k, row) in f.rows.iter().enumerate() {
-            let u = lo + k as u64;
+            let u = i + k as u64 * count;
             if row.scenario as u64 != u / r || row.replicate != u % r {
                 return Err(bad(format!(
                     "{}: line {} holds scenario {} replicate {}, expected scenario {} replicate {}",
@@ -757,6 +764,8 @@ pub fn merge(dir: &Path, command: &str) -> Result<Merged> {
         }
         rows.extend(f.rows.iter().cloned());
     }
+    // Interleaved shards back in address order, `s·R + r`.
+    rows.sort_by_key(|row| (row.scenario, row.replicate));
     let scenarios = grid.scenarios();
     let mut summary = Vec::new();
     for (sc, reps) in scenarios.iter().zip(rows.chunks(grid.replicates)) {
@@ -925,13 +934,16 @@ mod tests {
         assert!(Shard::parse("x").is_err());
         assert_eq!(Shard::parse("3/4").unwrap(), Shard { index: 3, count: 4 });
         for n in [1, 3, 4, 7, 50] {
-            let mut next = 0;
+            let mut all: Vec<u64> = Vec::new();
             for i in 0..n {
-                let (a, b) = Shard::new(i, n).unwrap().range(43);
-                assert_eq!(a, next);
-                next = b;
+                let shard = Shard::new(i, n).unwrap();
+                let mine: Vec<u64> = shard.addresses(43).collect();
+                assert_eq!(mine.len() as u64, shard.len(43));
+                assert!(mine.iter().all(|u| u % n == i));
+                all.extend(mine);
             }
-            assert_eq!(next, 43);
+            all.sort_unstable();
+            assert_eq!(all, (0..43).collect::<Vec<u64>>());
         }
     }
 
@@ -948,6 +960,7 @@ mod tests {
         for i in 0..3 {
             joined.extend(on(2, Shard::new(i, 3).unwrap()).unwrap());
         }
+        joined.sort_by_key(|row| (row.scenario, row.replicate));
         assert_eq!(all, joined);
         // Replicates differ, scenarios differ.
         assert_ne!(all[0].metrics, all[1].metrics);

@@ -23,7 +23,8 @@ pub struct SweepArgs {
     /// Output directory: shard files, and after a merge the results and summary.
     #[arg(long, value_name = "DIR", required = true)]
     out: Option<PathBuf>,
-    /// Run one slice of the sweep, i of N (numbered from 0: 0/4 … 3/4).
+    /// Run one shard of the sweep, i of N (numbered from 0: 0/4 … 3/4): every
+    /// N-th (scenario, replicate) address from i, so shards take equal work.
     /// Without it, SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN) of
     /// SLURM_ARRAY_TASK_COUNT, or Kubernetes' JOB_COMPLETION_INDEX of
     /// --shard-count (or LIFTLAB_SHARD_COUNT); with none of them, the whole
@@ -125,17 +126,18 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let grid = Grid::load(path)?;
     let shard = resolve_shard(&args)?;
     let run_as = shard.unwrap_or(Shard::ALL);
-    let (first, end) = run_as.range(grid.units());
-    let bar = progress_bar((end - first) as usize, &format!("shard {}/{}", run_as.index, run_as.count));
+    let bar = progress_bar(run_as.len(grid.units()) as usize, &format!("shard {}/{}", run_as.index, run_as.count));
     let rows = run_shard(&grid, run_as, &|done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
     let rows = rows?;
     let file = write_shard(out, &grid, path, run_as, &command_line(), &rows)?;
     if shard.is_some() {
         eprintln!(
-            "wrote {} ({} replicates, addresses {first}..{end} of {}); when all {} shards are done: liftlab sweep merge {}",
+            "wrote {} ({} replicates, addresses {}, {}, ... of {}); when all {} shards are done: liftlab sweep merge {}",
             file.display(),
             rows.len(),
+            run_as.index,
+            run_as.index + run_as.count,
             grid.units(),
             run_as.count,
             out.display()
