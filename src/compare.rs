@@ -37,7 +37,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::{Error, Result, check_open_unit, check_positive};
+use crate::error::{Error, Result, check_alpha, check_open_unit, check_positive};
 use crate::plan::pilot::{Pilot, PlanMetric, rel_mde_at, rel_se_at};
 use crate::sim::store::DAYS_PER_MONTH;
 use crate::sim::{ArmSpec, Level, SimConfig, simulate};
@@ -254,7 +254,7 @@ impl CompareConfig {
                 return Err(Error::invalid("--fees", f, "monthly fees of 0 USD or more"));
             }
         }
-        check_open_unit("--alpha", self.alpha)?;
+        check_alpha(self.alpha)?;
         check_open_unit("--power", self.power)?;
         Ok(())
     }

@@ -158,6 +158,23 @@ pub fn check_open_unit(name: &str, value: f64) -> Result<()> {
     }
 }
 
+/// Smallest significance level accepted: below it no experiment of any
+/// size rejects (a normal test at 1e-10 needs |z| > 6.5) and the t
+/// quantiles lose their digits.
+pub const MIN_ALPHA: f64 = 1e-10;
+
+/// Checks a significance level (`--alpha`): `MIN_ALPHA ≤ alpha ≤ 0.5`.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `--alpha` otherwise (NaN included).
+pub fn check_alpha(value: f64) -> Result<()> {
+    if (MIN_ALPHA..=0.5).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::invalid("--alpha", value, "a significance level from 1e-10 to 0.5 (0.05 is usual)"))
+    }
+}
+
 /// Checks that `value` is finite and strictly positive.
 pub fn check_positive(name: &str, value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {

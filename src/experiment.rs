@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use ndarray::Array1;
 use serde::Serialize;
 
-use crate::error::{Error, Result, check_open_unit};
+use crate::error::{Error, Result, check_alpha};
 use crate::io::UnitTable;
 use crate::stats::skew::{SkewCheck, difference_skewness, ratio_skewness, skewness};
 use crate::stats::{
@@ -608,7 +608,7 @@ pub fn analyze_input(
 /// As [`analyze`]; [`Error::NeedsUnitRows`] when the source holds no unit
 /// rows and a comparison needs them (permutation test, bootstrap).
 pub(crate) fn analyze_source(table: &dyn AnalysisSource, config: &AnalysisConfig) -> Result<Analysis> {
-    check_open_unit("--alpha", config.alpha)?;
+    check_alpha(config.alpha)?;
     let control = table.arms().iter().position(|a| a == &config.control).ok_or_else(|| Error::UnknownControl {
         control: config.control.clone(),
         column: config.variant_column.clone(),

@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use crate::error::{Error, Result, check_open_unit, check_positive};
+use crate::error::{Error, Result, check_alpha, check_open_unit, check_positive};
 use crate::montecarlo::{PowerConfig, monte_carlo_power};
 use crate::plan::pilot::{Pilot, PlanMetric};
 use crate::report::format::{days as fmt_days, pct_short, usd_short};
@@ -382,7 +382,7 @@ fn validate(config: &FrontierConfig) -> Result<()> {
     for &h in &config.holdouts {
         check_open_unit("--holdout", h)?;
     }
-    check_open_unit("--alpha", config.alpha)?;
+    check_alpha(config.alpha)?;
     check_open_unit("--power", config.power)?;
     check_positive("--target-lift", config.target_lift)?;
     crate::stats::mde_multiplier(config.alpha, config.power)?;

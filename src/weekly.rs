@@ -55,7 +55,7 @@
 
 use serde::Serialize;
 
-use crate::error::{Error, Result, check_open_unit, check_positive};
+use crate::error::{Error, Result, check_alpha, check_positive};
 use crate::io::dated::{DateFormat, DatedTable, format_date};
 use crate::stats::sequential::{confidence_sequence_half_width, confidence_sequence_pvalue, confidence_sequence_rho};
 use crate::stats::{self, ArmEstimate, LiftInterval, Moments, RelativeLift, WelchResult};
@@ -430,7 +430,7 @@ struct NaiveRead {
 /// # Ok::<(), liftlab::Error>(())
 /// ```
 pub fn weekly_reads(data: &DatedTable, config: &WeeklyConfig) -> Result<WeeklyAnalysis> {
-    check_open_unit("--alpha", config.alpha)?;
+    check_alpha(config.alpha)?;
     if let Some(n) = config.cs_n_star {
         check_positive("--cs-n-star", n)?;
     }

@@ -6,6 +6,7 @@ mod cli;
 mod compare;
 mod cookie_cats;
 mod hillstrom;
+mod hostile;
 mod plan_store;
 mod plots;
 mod reference;

@@ -13,7 +13,7 @@
 //! The loop over metrics, arms and segments mirrors [`super::analyze`]'s;
 //! a change there belongs here too.
 
-use crate::error::{Error, Result, check_open_unit};
+use crate::error::{Error, Result, check_alpha};
 use crate::io::{SumCol, SummaryTable, Sums};
 use crate::stats::skew::{ratio_skewness_from_sums, skewness_from_sums};
 use crate::stats::{self, Moments, RatioMoments};
@@ -31,7 +31,7 @@ use super::{
 /// need unit rows), when the third-order sums the skewness rule needs are
 /// missing, or when an arm has no row for a metric.
 pub fn analyze_summary(table: &SummaryTable, config: &AnalysisConfig) -> Result<Analysis> {
-    check_open_unit("--alpha", config.alpha)?;
+    check_alpha(config.alpha)?;
     let file = table.path.display().to_string();
     if config.bootstrap > 0 {
         return Err(Error::invalid(

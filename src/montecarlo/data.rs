@@ -14,7 +14,7 @@ use super::{
     DefaultTest, Method, MetricPower, Outcome, PowerConfig, PowerMethods, outcome, permutation_seed,
     summarize_outcomes, test, with_permutation,
 };
-use crate::error::{Error, Result, check_open_unit};
+use crate::error::{Error, Result, check_alpha, check_open_unit};
 use crate::io::UnitTable;
 use crate::rng::{LiftRng, domain, stream};
 use crate::stats::skew::{ratio_skewness, skewness};
@@ -463,7 +463,7 @@ pub fn data_power(
     methods: &PowerMethods,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<DataPowerReport> {
-    check_open_unit("--alpha", config.alpha)?;
+    check_alpha(config.alpha)?;
     check_open_unit("--holdout", holdout)?;
     methods.check()?;
     if config.replicates < 10 {

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::assign::Arm;
-use crate::error::{Error, Result, check_open_unit};
+use crate::error::{Error, Result, check_alpha};
 use crate::experiment::{MethodChoice, TestMethod};
 use crate::report::format::pct_short;
 use crate::rng::splitmix64;
@@ -602,7 +602,7 @@ impl PowerScenario {
         config: &PowerConfig,
         methods: &PowerMethods,
     ) -> Result<Self> {
-        check_open_unit("--alpha", config.alpha)?;
+        check_alpha(config.alpha)?;
         methods.check()?;
         let mut ab = profile.clone();
         ab.treatment.conversion_lift = lift;
@@ -765,7 +765,7 @@ pub fn monte_carlo_power_with(
     methods: &PowerMethods,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<PowerReport> {
-    check_open_unit("--alpha", config.alpha)?;
+    check_alpha(config.alpha)?;
     methods.check()?;
     if config.replicates < 10 {
         return Err(Error::invalid("--replicates", config.replicates, "at least 10 simulated tests"));

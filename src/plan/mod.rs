@@ -14,7 +14,7 @@ pub mod store;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result, check_non_negative, check_open_unit, check_positive};
+use crate::error::{Error, Result, check_alpha, check_non_negative, check_open_unit, check_positive};
 use crate::report::format::{days as fmt_days, pct_short};
 use crate::stats::{self, Moments};
 use crate::store::{DAYS_PER_YEAR, StoreProfile};
@@ -268,7 +268,7 @@ pub struct Plan {
 /// (0, 1), a duration is not positive, or the target lift not positive.
 pub fn plan(traffic: &Traffic, config: &PlanConfig) -> Result<Plan> {
     check_open_unit("--holdout", config.holdout)?;
-    check_open_unit("--alpha", config.alpha)?;
+    check_alpha(config.alpha)?;
     check_open_unit("--power", config.power)?;
     stats::mde_multiplier(config.alpha, config.power)?;
     if config.days.is_empty() {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::pilot::{Pilot, PlanMetric};
 use super::{PlanConfig, PlanRow};
-use crate::error::{Error, Result, check_open_unit, check_positive};
+use crate::error::{Error, Result, check_alpha, check_open_unit, check_positive};
 use crate::report::format::{days as fmt_days, pct_short};
 use crate::stats::sequential::{GroupSequentialDesign, Spending, group_sequential_design};
 use crate::store::StoreProfile;
@@ -88,7 +88,7 @@ pub struct StorePlan {
 /// `looks` of 0 or above 52; as [`Pilot::measure`].
 pub fn store_plan(profile: &StoreProfile, config: &PlanConfig, looks: Option<u32>, seed: u64) -> Result<StorePlan> {
     check_open_unit("--holdout", config.holdout)?;
-    check_open_unit("--alpha", config.alpha)?;
+    check_alpha(config.alpha)?;
     check_open_unit("--power", config.power)?;
     crate::stats::mde_multiplier(config.alpha, config.power)?;
     if config.days.is_empty() {

@@ -1,4 +1,11 @@
 //! Number formatting for text reports.
+//!
+//! A value that is not defined (NaN: a ratio of zero to zero, a lift over a
+//! control mean of 0) or not finite prints as [`NA`], never as `NaN`, `inf`
+//! or a misleading `0`.
+
+/// What a table shows for a value that is not defined or not finite.
+pub const NA: &str = "n/a";
 
 /// Formats `x` with `digits` significant digits, switching to scientific
 /// notation for very small or very large magnitudes.
@@ -9,10 +16,11 @@
 /// assert_eq!(sig(36671.157, 6), "36671.2");
 /// assert_eq!(sig(1.1638e-7, 4), "1.164e-7");
 /// assert_eq!(sig(0.0, 6), "0");
+/// assert_eq!(sig(f64::NAN, 6), "n/a");
 /// ```
 pub fn sig(x: f64, digits: usize) -> String {
     if !x.is_finite() {
-        return format!("{x}");
+        return NA.to_string();
     }
     if x == 0.0 {
         return "0".to_string();
@@ -33,11 +41,17 @@ pub fn signed(x: f64, digits: usize) -> String {
 
 /// A fraction as a signed percentage, 4 significant digits (`0.0312` → `+3.120%`).
 pub fn pct(x: f64) -> String {
+    if !x.is_finite() {
+        return NA.to_string();
+    }
     signed(x * 100.0, 4) + "%"
 }
 
 /// A fraction as an unsigned percentage, 3 significant digits.
 pub fn pct_unsigned(x: f64) -> String {
+    if !x.is_finite() {
+        return NA.to_string();
+    }
     sig(x * 100.0, 3) + "%"
 }
 
@@ -51,6 +65,9 @@ pub fn pct_unsigned(x: f64) -> String {
 /// assert_eq!(pct_short(0.125), "12.5%");
 /// ```
 pub fn pct_short(x: f64) -> String {
+    if !x.is_finite() {
+        return NA.to_string();
+    }
     let s = sig(x * 100.0, 3);
     let s =
         if s.contains('.') && !s.contains('e') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
@@ -67,7 +84,9 @@ pub fn pct_short(x: f64) -> String {
 /// assert_eq!(pvalue(0.0), "0 (below 1e-300)");
 /// ```
 pub fn pvalue(p: f64) -> String {
-    if p < 1e-300 {
+    if !p.is_finite() {
+        NA.to_string()
+    } else if p < 1e-300 {
         "0 (below 1e-300)".to_string()
     } else if p < 1e-4 {
         format!("{p:.3e}")
@@ -78,11 +97,20 @@ pub fn pvalue(p: f64) -> String {
 
 /// An integer-valued count with thousands separators.
 pub fn count(n: f64) -> String {
+    if !n.is_finite() {
+        return NA.to_string();
+    }
+    if n.abs() >= 1e15 {
+        return sig(n, 4);
+    }
     group_thousands(n.round() as i64)
 }
 
 /// A number of days: whole days with thousands separators (`3,725`), else one decimal.
 pub fn days(d: f64) -> String {
+    if !d.is_finite() {
+        return NA.to_string();
+    }
     if d.fract() == 0.0 && d.abs() < 1e15 { group_thousands(d as i64) } else { format!("{d:.1}") }
 }
 
@@ -113,6 +141,12 @@ pub fn group_thousands(v: i64) -> String {
 /// assert_eq!(usd(-0.5), "-$0.50");
 /// ```
 pub fn usd(x: f64) -> String {
+    if !x.is_finite() {
+        return NA.to_string();
+    }
+    if x.abs() >= 1e15 {
+        return format!("{}${}", if x < 0.0 { "-" } else { "" }, sig(x.abs(), 4));
+    }
     let cents = (x * 100.0).round() as i64;
     let sign = if cents < 0 { "-" } else { "" };
     let cents = cents.unsigned_abs();
@@ -130,6 +164,9 @@ pub fn usd(x: f64) -> String {
 /// assert_eq!(usd_short(-5_000.0), "-$5k");
 /// ```
 pub fn usd_short(x: f64) -> String {
+    if !x.is_finite() {
+        return NA.to_string();
+    }
     if x < 0.0 {
         return format!("-{}", usd_short(-x));
     }

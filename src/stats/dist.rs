@@ -66,6 +66,10 @@ pub fn normal_pdf(x: f64) -> f64 {
     std_normal().pdf(x)
 }
 
+/// Tail probability below which [`t_quantile`] bisects the survival
+/// function rather than trusting `statrs`' inverse.
+const FAR_TAIL: f64 = 1e-30;
+
 /// Student's t quantile `t_p(df)` for `p` in (0, 1) and `df > 0`.
 ///
 /// Matches `scipy.stats.t.ppf`. `statrs` inverts the regularized incomplete
@@ -76,6 +80,11 @@ pub fn normal_pdf(x: f64) -> f64 {
 /// ```
 /// let t = liftlab::stats::dist::t_quantile(0.975, 10.0);
 /// assert!((t - 2.2281388519649385).abs() < 1e-10);
+/// // Far tails are bisected: for df = 1 (Cauchy), t_p = tan(π(p − ½)) ≈ −1/(πp).
+/// let t = liftlab::stats::dist::t_quantile(1e-31, 1.0);
+/// assert!((t * std::f64::consts::PI * 1e-31 + 1.0).abs() < 1e-12);
+/// // Beyond √f64::MAX the quantile is infinite, not a panic.
+/// assert_eq!(liftlab::stats::dist::t_quantile(5e-301, 1.0), f64::NEG_INFINITY);
 /// ```
 pub fn t_quantile(p: f64, df: f64) -> f64 {
     if !(p > 0.0 && p < 1.0) || !(df > 0.0) {
@@ -85,6 +94,22 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
         return normal_quantile(p);
     }
     let dist = StudentsT::new(0.0, 1.0, df).expect("df > 0 checked above");
+    let tail = p.min(1.0 - p);
+    if tail < FAR_TAIL {
+        // statrs' inverse loses the tail (and its CDF panics on the NaN it
+        // then produces): bisect ln x on the survival function instead, up
+        // to √f64::MAX where x² (inside the CDF) overflows; beyond, ±∞.
+        let (mut lo, mut hi) = (0.0f64, 0.5 * f64::MAX.ln());
+        if dist.sf(hi.exp()) > tail {
+            return if p < 0.5 { f64::NEG_INFINITY } else { f64::INFINITY };
+        }
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if dist.sf(mid.exp()) > tail { lo = mid } else { hi = mid }
+        }
+        let x = (0.5 * (lo + hi)).exp();
+        return if p < 0.5 { -x } else { x };
+    }
     let mut x = dist.inverse_cdf(p);
     for _ in 0..2 {
         let f = dist.pdf(x);
