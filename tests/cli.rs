@@ -4,7 +4,9 @@
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::util::{csv_file, fails_with, json_of, liftlab, repo, without_command, without_command_json};
+use crate::util::{
+    csv_file, fails_with, fails_with_code, json_of, liftlab, repo, without_command, without_command_json,
+};
 
 fn synthetic() -> String {
     repo().join("datasets/sim_1.5m_30d.csv").to_str().unwrap().to_string()
@@ -729,4 +731,22 @@ fn plan_from_a_dated_file_measures_units_and_variance() {
         &["--daily-units"],
     );
     fails_with(&["plan", "--from", s, "--date-col", "date", "--metric", "revenue"], &["date"]);
+}
+
+/// Shell completions and the man page come from the flag definitions: every
+/// subcommand and a deep flag are in them; an unknown shell is an error.
+#[test]
+fn completions_and_man_page_cover_every_subcommand() {
+    let bash = String::from_utf8(liftlab().args(["completions", "bash"]).output().unwrap().stdout).unwrap();
+    let man = String::from_utf8(liftlab().arg("man").output().unwrap().stdout).unwrap();
+    for sub in ["analyze", "plan", "simulate", "power", "frontier", "audit", "compare", "sql", "report", "sweep"] {
+        assert!(bash.contains(&format!("liftlab__subcmd__{sub}")), "bash completion lacks {sub}");
+        assert!(man.contains(&format!(".TH liftlab-{sub} 1")), "man page lacks liftlab-{sub}");
+    }
+    assert!(bash.contains("--expected-split") && man.contains("expected\\-split"));
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = liftlab().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success() && out.stdout.len() > 1000, "{shell}");
+    }
+    fails_with_code(&["completions", "tcsh"], 2, &["invalid value 'tcsh'", "bash"]);
 }

@@ -10,6 +10,7 @@ mod frontier;
 mod plan;
 mod power;
 mod report;
+mod shell;
 mod simulate;
 mod sql;
 mod sweep;
@@ -72,6 +73,12 @@ enum Command {
     /// shards of a Slurm / Kubernetes job array, and merge the shards into
     /// byte-identical results and a per-scenario summary.
     Sweep(sweep::SweepArgs),
+    /// Print a shell completion script: `liftlab completions bash >
+    /// ~/.local/share/bash-completion/completions/liftlab` (also zsh, fish,
+    /// elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (roff): `liftlab man > liftlab.1 && man ./liftlab.1`.
+    Man(shell::ManArgs),
 }
 
 /// Output format flag shared by the subcommands.
@@ -138,6 +145,8 @@ pub fn run() -> Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::Report(args) => report::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(args),
     }
 }
 
