@@ -151,9 +151,6 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         (Some(_), LevelArg::Unit) => Level::Unit,
         (Some(_), LevelArg::Session) => Level::Session,
     };
-    if args.format == OutputFormat::Csv {
-        bail!("--format csv: the simulated rows are written as CSV with --out FILE; the summary is table or json");
-    }
     let to_stdout = args.out.as_deref().is_some_and(|o| o.as_os_str() == "-");
     if to_stdout && args.format != OutputFormat::Table {
         bail!("with --out - the CSV goes to standard output; the summary then goes to standard error as a table");
@@ -213,33 +210,33 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         json::write_csv_sidecar(out, rows)
             .with_context(|| format!("cannot write {}", json::sidecar_path(out).display()))?;
     }
-    let mut text = if cfg.arms.is_empty() {
+    let text = if cfg.arms.is_empty() {
         let summary = summarize(&p, &cfg, &result.truth);
         match args.format {
             OutputFormat::Table => table::simulation_table(&summary),
-            _ => json::to_json(&summary)? + "\n",
+            OutputFormat::Json => json::to_json(&summary)? + "\n",
+            OutputFormat::Csv => liftlab::report::csv::fields_csv(&json::to_json(&summary)?)?,
         }
     } else {
         let summary = summarize_arms(&p, &cfg, &result);
         match args.format {
             OutputFormat::Table => table::multi_arm_table(&summary),
-            _ => json::to_json(&summary)? + "\n",
+            OutputFormat::Json => json::to_json(&summary)? + "\n",
+            OutputFormat::Csv => liftlab::report::csv::fields_csv(&json::to_json(&summary)?)?,
         }
     };
-    if let (Some(out), false) = (&args.out, to_stdout) {
-        if args.format == OutputFormat::Table {
-            text.push_str(&format!(
-                "\nwrote {} ({} rows, one per {})\n",
-                out.display(),
-                liftlab::report::format::count(rows as f64),
-                if level == Level::Session { "session" } else { "visitor" }
-            ));
-        }
-    }
     if to_stdout {
         eprint!("{text}");
-        Ok(())
-    } else {
-        emit(&text)
+        return Ok(());
     }
+    emit(&text)?;
+    if let Some(out) = &args.out {
+        eprintln!(
+            "wrote {} ({} rows, one per {})",
+            out.display(),
+            liftlab::report::format::count(rows as f64),
+            if level == Level::Session { "session" } else { "visitor" }
+        );
+    }
+    Ok(())
 }

@@ -76,6 +76,12 @@ pub(crate) fn num(x: f64) -> String {
     if x.is_finite() { format!("{x}") } else { String::new() }
 }
 
+/// A count of units (visitors, sessions) as a whole number: expected counts
+/// such as `daily × days × share` are rounded, as the tables show them.
+pub(crate) fn int(x: f64) -> String {
+    if x.is_finite() && x.abs() < 9.0e15 { format!("{}", x.round() as i64) } else { num(x) }
+}
+
 /// [`num`] of a present value, an empty cell for `None`.
 pub(crate) fn opt(x: Option<f64>) -> String {
     x.map(num).unwrap_or_default()
@@ -206,8 +212,8 @@ pub fn plan_csv(p: &Plan) -> csv::Result<String> {
 pub(crate) fn plan_row(r: &crate::plan::PlanRow) -> Vec<String> {
     vec![
         num(r.days),
-        num(r.n_control),
-        num(r.n_treatment),
+        int(r.n_control),
+        int(r.n_treatment),
         num(r.mde),
         num(r.rel_mde),
         opt(r.mde_cuped),
@@ -291,7 +297,7 @@ pub fn frontier_csv(f: &crate::frontier::Frontier) -> csv::Result<String> {
                 num(r.annual_revenue_usd),
                 r.days.to_string(),
                 num(r.holdout),
-                num(r.visitors),
+                int(r.visitors),
                 num(r.margin_per_session_rel_mde),
                 num(r.margin_per_session_rel_mde_cuped),
                 num(r.revenue_per_visitor_rel_mde),
@@ -360,5 +366,126 @@ mod tests {
             bootstrap: None,
         };
         assert_eq!(analysis_row(&r, 0.5).len(), ANALYSIS_COLUMNS.len());
+    }
+}
+
+/// Any JSON document liftlab prints, as a two-column CSV (`field,value`):
+/// one row per scalar, in the JSON's order, named by its dotted path
+/// (`truth.conversion_lift`, `arms.1.name`); `null` is an empty cell. The
+/// CSV of a nested summary (`simulate`) carries every field of its JSON.
+///
+/// # Errors
+/// If `json` is not a JSON document (an internal error: liftlab wrote it).
+pub fn fields_csv(json: &str) -> csv::Result<String> {
+    let mut rows = Vec::new();
+    let mut p = JsonWalk { s: json.as_bytes(), i: 0 };
+    p.value(String::new(), &mut rows)
+        .map_err(|e| csv::Error::from(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+    write_rows(&["field", "value"], rows.into_iter().map(|(k, v)| vec![k, v]))
+}
+
+/// An order-keeping walk over JSON text (serde_json's `Value` sorts keys).
+struct JsonWalk<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl JsonWalk<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> Result<(), String> {
+        self.ws();
+        if self.s.get(self.i) == Some(&c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(format!("expected {:?} at byte {}", c as char, self.i))
+        }
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        self.ws();
+        let start = self.i;
+        self.eat(b'"')?;
+        while self.i < self.s.len() && self.s[self.i] != b'"' {
+            self.i += if self.s[self.i] == b'\\' { 2 } else { 1 };
+        }
+        self.eat(b'"')?;
+        serde_json::from_slice(&self.s[start..self.i]).map_err(|e| e.to_string())
+    }
+
+    fn value(&mut self, path: String, out: &mut Vec<(String, String)>) -> Result<(), String> {
+        let key = |path: &str, k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+        self.ws();
+        match self.s.get(self.i) {
+            Some(b'{') => {
+                self.i += 1;
+                self.ws();
+                if self.s.get(self.i) == Some(&b'}') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    let k = self.string()?;
+                    self.eat(b':')?;
+                    self.value(key(&path, &k), out)?;
+                    self.ws();
+                    if self.s.get(self.i) == Some(&b',') {
+                        self.i += 1;
+                    } else {
+                        return self.eat(b'}');
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.i += 1;
+                self.ws();
+                if self.s.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                for n in 0.. {
+                    self.value(key(&path, &n.to_string()), out)?;
+                    self.ws();
+                    if self.s.get(self.i) == Some(&b',') {
+                        self.i += 1;
+                    } else {
+                        break;
+                    }
+                }
+                self.eat(b']')
+            }
+            Some(b'"') => {
+                let v = self.string()?;
+                out.push((path, v));
+                Ok(())
+            }
+            Some(_) => {
+                let start = self.i;
+                while self.i < self.s.len() && !matches!(self.s[self.i], b',' | b'}' | b']') {
+                    self.i += 1;
+                }
+                let v = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?.trim();
+                out.push((path, if v == "null" { String::new() } else { v.to_string() }));
+                Ok(())
+            }
+            None => Err("unexpected end of JSON".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod fields_tests {
+    use super::fields_csv;
+
+    #[test]
+    fn fields_keep_the_json_order_and_paths() {
+        let csv = fields_csv(r#"{"b": 1, "a": {"z": "x,y", "m": [true, null]}, "e": [], "q": "say \"hi\""}"#).unwrap();
+        assert_eq!(csv, "field,value\nb,1\na.z,\"x,y\"\na.m.0,true\na.m.1,\nq,\"say \"\"hi\"\"\"\n");
+        assert!(fields_csv("{\"a\": ").is_err());
     }
 }
