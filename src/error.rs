@@ -22,9 +22,20 @@ pub enum Error {
         /// What would have been accepted.
         expected: String,
     },
-    /// A file could not be opened or read.
-    #[error("cannot read {path}: {source}")]
+    /// A file could not be opened or read. The OS error is the source (the
+    /// command line prints it after a colon, once).
+    #[error("cannot read {path}")]
     Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file could not be written (see [`crate::io::AtomicFile`]: nothing
+    /// is left at the path). The OS error is the source.
+    #[error("cannot write {path}")]
+    Write {
         /// The file.
         path: PathBuf,
         /// The underlying I/O error.

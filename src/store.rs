@@ -424,10 +424,11 @@ impl StoreProfile {
     /// Writes the profile as pretty JSON.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be written.
+    /// [`Error::Write`] if the file cannot be written (atomically: nothing
+    /// is left at the path on failure).
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self).expect("a profile serializes");
-        std::fs::write(path, text + "\n").map_err(|source| Error::Io { path: path.to_path_buf(), source })
+        crate::io::write_atomic(path, (text + "\n").as_bytes())
     }
 
     /// Checks every field's domain.

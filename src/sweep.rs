@@ -32,7 +32,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use rand::RngExt;
@@ -478,15 +478,10 @@ fn base_name(path: &Path) -> String {
     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-/// Writes `text` to `path` through a temporary file and a rename, so a
-/// killed job never leaves a half-written file under the final name.
+/// Writes `text` to `path` atomically ([`crate::io::AtomicFile`]): a killed
+/// job never leaves a half-written file under the final name.
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let io = |source| Error::Io { path: path.to_path_buf(), source };
-    let tmp = path.with_extension("partial");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
-    f.write_all(text.as_bytes()).and_then(|_| f.flush()).map_err(io)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io)
+    crate::io::write_atomic(path, text.as_bytes())
 }
 
 fn jsonl<T: Serialize>(header: &Header, rows: &[T]) -> String {
@@ -512,7 +507,7 @@ pub fn write_shard(
     command: &str,
     rows: &[ReplicateRow],
 ) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
     let first = shard.index;
     let header = Header {
         kind: "shard".into(),

@@ -1,5 +1,6 @@
 //! liftlab's integration tests: one binary, one module per feature.
 
+mod atomic;
 mod audit;
 mod calibration;
 mod cli;

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 
-use super::{OutputFormat, emit};
+use super::{OutputFormat, about_file, emit};
 use liftlab::experiment::{AnalysisConfig, ExpectedSplit, MethodChoice, analyze_input};
 use liftlab::io::{ColumnSpec, DatedSpec, Input, read_dated};
 use liftlab::report::{csv, json, table, weekly};
@@ -178,7 +178,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     // Streamed into per-arm sums unless a test needs the rows (src/io/stream.rs).
     let input = Input::from_arg(&file);
     let (analysis, _mode) =
-        analyze_input(&input, &spec, &config).with_context(|| format!("cannot analyse {}", input.name().display()))?;
+        analyze_input(&input, &spec, &config).map_err(|e| about_file(e, "cannot analyse", &input.name()))?;
     if analysis.srm.mismatch && args.format != OutputFormat::Table {
         eprintln!(
             "warning: sample ratio mismatch (p = {}): the arms are not split as planned",
@@ -232,7 +232,7 @@ fn run_weekly(args: &AnalyzeArgs, file: &std::path::Path, date_col: &str) -> Res
         LiftCi::Log => LiftInterval::Log,
         LiftCi::Delta => LiftInterval::Delta,
     };
-    let analysis = weekly_reads(&data, &config).with_context(|| format!("cannot analyse {}", file.display()))?;
+    let analysis = weekly_reads(&data, &config).map_err(|e| about_file(e, "cannot analyse", file))?;
     for w in &analysis.warnings {
         eprintln!("warning: {w}");
     }

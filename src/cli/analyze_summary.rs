@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::{OutputFormat, emit};
 use liftlab::experiment::{AnalysisConfig, ExpectedSplit, MethodChoice, analyze_summary};
@@ -56,7 +56,7 @@ pub fn run(flags: &SummaryFlags) -> Result<()> {
         config.expected_split_text = split.clone();
     }
     let analysis = analyze_summary(&table, &config)
-        .with_context(|| format!("cannot analyse the summary {}", flags.summary.display()))?;
+        .map_err(|e| super::about_file(e, "cannot analyse the summary", &flags.summary))?;
     // Loud, whatever the format: Welch decided where the rule asked for the
     // permutation test.
     for w in analysis.warnings.iter().filter(|w| w.contains("WELCH DECIDES ANYWAY")) {

@@ -150,6 +150,16 @@ pub fn run() -> Result<()> {
     }
 }
 
+/// `error` with "`what` FILE" in front, unless its message already names
+/// the file (a read error, a bad cell): the file is said once.
+pub fn about_file(error: liftlab::Error, what: &str, file: &std::path::Path) -> anyhow::Error {
+    if error.to_string().contains(&file.display().to_string()) {
+        error.into()
+    } else {
+        anyhow::Error::new(error).context(format!("{what} {}", file.display()))
+    }
+}
+
 /// Writes a report to stdout. A closed pipe (`liftlab … | head`) is not an
 /// error: the process exits 0 quietly.
 pub fn emit(text: &str) -> Result<()> {

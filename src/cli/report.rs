@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -90,6 +90,8 @@ pub fn run(args: ReportArgs) -> Result<()> {
     if args.out.extension().is_none_or(|e| !e.eq_ignore_ascii_case("html")) {
         bail!("--out {}: the report is an HTML page; name it FILE.html", args.out.display());
     }
+    // Opened first, so an unwritable --out fails before minutes of work.
+    let mut out = liftlab::io::AtomicFile::create(&args.out)?;
     let mut profile = StoreProfile::from_spec(&args.store)?;
     if let Some(r) = args.annual_revenue {
         profile.annual_revenue_usd = r;
@@ -148,7 +150,9 @@ pub fn run(args: ReportArgs) -> Result<()> {
     });
     bar.finish_and_clear();
     let html = owner_html(&report?)?;
-    std::fs::write(&args.out, html).with_context(|| format!("cannot write {}", args.out.display()))?;
+    std::io::Write::write_all(&mut out, html.as_bytes())
+        .map_err(|source| liftlab::Error::Write { path: args.out.clone(), source })?;
+    out.commit()?;
     eprintln!("wrote {}", args.out.display());
     Ok(())
 }

@@ -1,6 +1,5 @@
 //! `liftlab simulate`.
 
-use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -9,6 +8,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{OutputFormat, StoreArgs, emit};
+use liftlab::io::AtomicFile;
 use liftlab::report::{json, table};
 use liftlab::sim::store::{Level, SessionRow, ShardOutput, VisitorRow};
 use liftlab::sim::{ArmSpec, parse_arms, simulate, summarize, summarize_arms};
@@ -132,6 +132,29 @@ fn write_session(w: &mut dyn Write, s: &SessionRow, p: &StoreProfile, arms: &[Ar
     )
 }
 
+/// Where the simulated rows go: standard output, or a file written
+/// atomically (complete under its name, or not there at all).
+enum Sink {
+    Stdout(BufWriter<std::io::StdoutLock<'static>>),
+    File(AtomicFile),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Stdout(w) => w.write(buf),
+            Sink::File(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File(f) => f.flush(),
+        }
+    }
+}
+
 /// Runs `liftlab simulate`.
 pub fn run(args: SimulateArgs) -> Result<()> {
     let p = profile(&args)?;
@@ -155,12 +178,10 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     if to_stdout && args.format != OutputFormat::Table {
         bail!("with --out - the CSV goes to standard output; the summary then goes to standard error as a table");
     }
-    let mut sink: Option<Box<dyn Write>> = match &args.out {
+    let mut sink: Option<Sink> = match &args.out {
         None => None,
-        Some(_) if to_stdout => Some(Box::new(BufWriter::new(std::io::stdout().lock()))),
-        Some(path) => Some(Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        ))),
+        Some(_) if to_stdout => Some(Sink::Stdout(BufWriter::new(std::io::stdout().lock()))),
+        Some(path) => Some(Sink::File(AtomicFile::create(path)?)),
     };
     if let Some(w) = sink.as_mut() {
         w.write_all(if level == Level::Session { SESSION_HEADER } else { UNIT_HEADER }.as_bytes())?;
@@ -181,15 +202,15 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     let mut rows = 0u64;
     let write = |o: &ShardOutput| -> liftlab::Result<()> {
         let Some(w) = sink.as_mut() else { return Ok(()) };
-        let io = |e: std::io::Error| liftlab::Error::Io { path: args.out.clone().unwrap_or_default(), source: e };
+        let io = |e: std::io::Error| liftlab::Error::Write { path: args.out.clone().unwrap_or_default(), source: e };
         if level == Level::Session {
             for s in &o.sessions {
-                write_session(w.as_mut(), s, &p, &arms).map_err(io)?;
+                write_session(w, s, &p, &arms).map_err(io)?;
             }
             rows += o.sessions.len() as u64;
         } else {
             for v in &o.visitors {
-                write_visitor(w.as_mut(), v, &p, &arms).map_err(io)?;
+                write_visitor(w, v, &p, &arms).map_err(io)?;
             }
             rows += o.visitors.len() as u64;
         }
@@ -198,17 +219,21 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     let result = simulate(&p, &cfg, level, &progress, write);
     bar.finish_and_clear();
     let result = match result {
-        Err(liftlab::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+        Err(liftlab::Error::Write { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
             std::process::exit(0)
         }
         other => other?,
     };
-    if let Some(mut w) = sink {
-        w.flush().with_context(|| format!("cannot write {}", args.out.clone().unwrap_or_default().display()))?;
+    match sink {
+        Some(Sink::File(f)) => f.commit()?,
+        Some(Sink::Stdout(mut w)) => match w.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+            other => other.context("cannot write to standard output")?,
+        },
+        None => {}
     }
     if let (Some(out), false) = (&args.out, to_stdout) {
-        json::write_csv_sidecar(out, rows)
-            .with_context(|| format!("cannot write {}", json::sidecar_path(out).display()))?;
+        json::write_csv_sidecar(out, rows)?;
     }
     let text = if cfg.arms.is_empty() {
         let summary = summarize(&p, &cfg, &result.truth);

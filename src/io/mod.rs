@@ -1,5 +1,6 @@
 //! Reading experiment data from files.
 
+pub mod atomic;
 pub mod dated;
 pub mod input;
 mod parquet;
@@ -7,6 +8,7 @@ pub mod stream;
 pub mod summary;
 pub mod units;
 
+pub use atomic::{AtomicFile, write_atomic};
 pub use dated::{DateFormat, DatedSpec, DatedTable, read_dated};
 pub use input::{Input, Row, STDIN_NAME, for_each_row, read_input};
 pub use stream::{UnitSums, stream_units};

@@ -48,7 +48,7 @@ pub fn audit_svg(audits: &[Audit]) -> Result<String> {
 /// [`Error::Plot`] as [`audit_svg`].
 pub fn audit_plot(audits: &[Audit], dir: &Path) -> Result<Vec<PathBuf>> {
     let svg = audit_svg(audits)?;
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
     let mut written = Vec::new();
     for ext in ["svg", "png"] {
         let path = dir.join(format!("{AUDIT_PLOT_NAME}.{ext}"));

@@ -80,7 +80,7 @@ pub fn frontier_svg(f: &Frontier, which: FrontierPlot) -> Result<String> {
 /// [`Error::Io`] if `dir` cannot be created or a file written;
 /// [`Error::Plot`] if a plot cannot be drawn.
 pub fn frontier_plots(f: &Frontier, dir: &Path) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
     let mut written = Vec::new();
     for plot in FrontierPlot::ALL {
         let svg = frontier_svg(f, plot)?;

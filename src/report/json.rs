@@ -127,8 +127,9 @@ pub fn sidecar_path(csv: &std::path::Path) -> std::path::PathBuf {
 /// for provenance there).
 ///
 /// # Errors
-/// If the sidecar cannot be written.
-pub fn write_csv_sidecar(csv: &std::path::Path, rows: u64) -> std::io::Result<std::path::PathBuf> {
+/// [`crate::Error::Write`] if the sidecar cannot be written (atomically, as
+/// every output).
+pub fn write_csv_sidecar(csv: &std::path::Path, rows: u64) -> crate::Result<std::path::PathBuf> {
     let p = Provenance::current();
     let file = csv.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let meta = serde_json::json!({
@@ -138,7 +139,8 @@ pub fn write_csv_sidecar(csv: &std::path::Path, rows: u64) -> std::io::Result<st
         "rows": rows,
     });
     let path = sidecar_path(csv);
-    std::fs::write(&path, serde_json::to_string_pretty(&meta)? + "\n")?;
+    let text = serde_json::to_string_pretty(&meta).expect("a JSON value serializes") + "\n";
+    crate::io::write_atomic(&path, text.as_bytes())?;
     Ok(path)
 }
 

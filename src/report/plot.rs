@@ -132,7 +132,7 @@ pub fn write_plot(svg: &str, path: &Path) -> Result<()> {
             });
         }
     };
-    std::fs::write(path, bytes).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+    crate::io::write_atomic(path, &bytes)
 }
 
 /// The error of drawing a plot in memory (no file yet).
