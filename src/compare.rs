@@ -37,7 +37,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::{Error, Result, check_alpha, check_open_unit, check_positive};
+use crate::error::{Error, Result, check_alpha, check_open_unit};
 use crate::plan::pilot::{Pilot, PlanMetric, rel_mde_at, rel_se_at};
 use crate::sim::store::DAYS_PER_MONTH;
 use crate::sim::{ArmSpec, Level, SimConfig, simulate};
@@ -231,6 +231,7 @@ impl CompareConfig {
         if self.days == 0 {
             return Err(Error::invalid("--days", 0, "at least 1 day"));
         }
+        crate::limits::check_days("--days", self.days as f64)?;
         let [c, r, m] = self.shares;
         if !(c >= 0.0 && r > 0.0 && m > 0.0 && (c + r + m - 1.0).abs() < 1e-6) {
             return Err(Error::invalid(
@@ -247,7 +248,7 @@ impl CompareConfig {
             return Err(Error::invalid("--revenues", format!("{:?}", self.revenues), "two or more ascending revenues"));
         }
         for &r in &self.revenues {
-            check_positive("--revenues", r)?;
+            crate::limits::check_revenue("--revenues", r)?;
         }
         for &f in &self.fees {
             if !(f >= 0.0 && f.is_finite()) {

@@ -156,7 +156,13 @@ pub enum Error {
 impl Error {
     /// Shorthand for [`Error::InvalidParameter`].
     pub fn invalid(name: &str, value: impl ToString, expected: &str) -> Self {
-        Error::InvalidParameter { name: name.to_string(), value: value.to_string(), expected: expected.to_string() }
+        // A huge or tiny float prints as 1e308, not 309 digits.
+        let value = value.to_string();
+        let value = match value.parse::<f64>() {
+            Ok(x) if value.len() > 24 => format!("{x:e}"),
+            _ => value,
+        };
+        Error::InvalidParameter { name: name.to_string(), value, expected: expected.to_string() }
     }
 }
 

@@ -368,14 +368,23 @@ fn validate(config: &FrontierConfig) -> Result<()> {
         return Err(Error::invalid("--revenues", "(none)", "at least one annual revenue in USD"));
     }
     for &r in &config.revenues {
-        check_positive("--revenues", r)?;
+        crate::limits::check_revenue("--revenues", r)?;
     }
     for &r in &config.check_revenues {
-        check_positive("--check-revenues", r)?;
+        crate::limits::check_revenue("--check-revenues", r)?;
     }
     if config.days.is_empty() || config.days.contains(&0) {
         return Err(Error::invalid("--days", format!("{:?}", config.days), "durations of at least 1 day"));
     }
+    for &d in &config.days {
+        crate::limits::check_days("--days", d as f64)?;
+    }
+    crate::limits::check_at_most(
+        "--checks",
+        config.check_replicates,
+        crate::limits::MAX_REPLICATES,
+        "replicates per simulated check",
+    )?;
     if config.holdouts.is_empty() {
         return Err(Error::invalid("--holdout", "(none)", "at least one holdout share in (0, 1)"));
     }

@@ -42,6 +42,7 @@ pub mod error;
 pub mod experiment;
 pub mod frontier;
 pub mod io;
+pub mod limits;
 pub mod montecarlo;
 pub mod plan;
 pub mod report;

@@ -436,7 +436,7 @@ impl StoreProfile {
     /// # Errors
     /// [`Error::InvalidParameter`] naming the field.
     pub fn validate(&self) -> Result<()> {
-        check_positive("annual_revenue_usd", self.annual_revenue_usd)?;
+        crate::limits::check_revenue("annual_revenue_usd", self.annual_revenue_usd)?;
         check_positive("aov_usd", self.aov_usd)?;
         check_non_negative("aov_cv", self.aov_cv)?;
         check_open_unit("conversion_rate", self.conversion_rate)?;

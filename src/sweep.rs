@@ -188,18 +188,22 @@ impl Grid {
                     let p = StoreProfile::preset(name).map_err(|e| bad(format!("key `stores[{i}]`: {e}")))?;
                     GridStore { name: p.name, annual_revenue_usd: p.annual_revenue_usd }
                 }
-                RawStore::Revenue(usd) if usd.is_finite() && *usd > 0.0 => {
+                RawStore::Revenue(usd)
+                    if usd.is_finite() && *usd > 0.0 && *usd <= crate::limits::MAX_ANNUAL_REVENUE_USD =>
+                {
                     GridStore { name: "custom".into(), annual_revenue_usd: *usd }
                 }
                 RawStore::Revenue(usd) => {
-                    return Err(bad(format!("key `stores[{i}]` = {usd}: expected a positive annual revenue (USD)")));
+                    return Err(bad(format!(
+                        "key `stores[{i}]` = {usd}: expected an annual revenue in USD above 0 and up to 1e12"
+                    )));
                 }
             };
             stores.push(store);
         }
         for (i, &d) in raw.days.iter().enumerate() {
-            if d == 0 {
-                return Err(bad(format!("key `days[{i}]` = 0: expected a duration of at least 1 day")));
+            if d == 0 || d > crate::limits::MAX_DAYS {
+                return Err(bad(format!("key `days[{i}]` = {d}: expected a duration from 1 to 3650 days")));
             }
         }
         let holdouts = raw.holdouts.unwrap_or_else(|| vec![0.1]);
@@ -228,12 +232,12 @@ impl Grid {
             return Err(bad(format!("key `alpha` = {alpha}: expected a level strictly between 0 and 1")));
         }
         let replicates = raw.replicates.unwrap_or(1000);
-        if replicates < 10 {
-            return Err(bad(format!("key `replicates` = {replicates}: expected at least 10 simulated tests")));
+        if !(10..=crate::limits::MAX_REPLICATES).contains(&replicates) {
+            return Err(bad(format!("key `replicates` = {replicates}: expected 10 to 100,000 simulated tests")));
         }
         let permutations = raw.permutations.unwrap_or(POWER_PERMUTATIONS);
-        if permutations == 0 {
-            return Err(bad("key `permutations` = 0: expected at least 1 re-randomization".into()));
+        if permutations == 0 || permutations > crate::limits::MAX_RESAMPLES {
+            return Err(bad(format!("key `permutations` = {permutations}: expected 1 to 1,000,000 re-randomizations")));
         }
         Ok(Self {
             seed: raw.seed.unwrap_or(1),
@@ -289,6 +293,20 @@ impl Grid {
             }
         }
         out
+    }
+
+    /// Sessions the whole sweep simulates (each replicate is an A/B test and
+    /// its A/A twin): for the work estimate of [`crate::limits`].
+    pub fn simulated_sessions(&self) -> f64 {
+        self.scenarios()
+            .iter()
+            .map(|sc| {
+                let p = StoreProfile::preset(&sc.store)
+                    .unwrap_or_else(|_| StoreProfile::with_annual_revenue(sc.annual_revenue_usd));
+                let per_day = p.sessions_per_day() * sc.annual_revenue_usd / p.annual_revenue_usd;
+                2.0 * per_day * f64::from(sc.days) * self.replicates as f64
+            })
+            .sum()
     }
 
     /// Addresses `(scenario, replicate)` in the sweep: scenarios × replicates.

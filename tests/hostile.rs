@@ -162,7 +162,7 @@ fn flag_table() -> Vec<(Vec<&'static str>, Vec<(&'static str, &'static [&'static
             ],
         ),
         (
-            vec!["plan", "--store", "--annual-revenue", "500000", "--days", "14"],
+            vec!["plan", "--store", "0.5m", "--annual-revenue", "500000", "--days", "14"],
             vec![
                 ("--annual-revenue", &["-1", "0"][..], &["1", "1e308", "1e15"][..]),
                 ("--aov", &["-1", "0"], &["1e308", "0.01"]),

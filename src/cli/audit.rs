@@ -62,6 +62,7 @@ fn bar(what: &str) -> ProgressBar {
 pub fn run(args: AuditArgs) -> Result<()> {
     let mut profile = StoreProfile::from_spec(&args.store)?;
     if let Some(r) = args.annual_revenue {
+        liftlab::limits::check_revenue("--annual-revenue", r)?;
         profile.annual_revenue_usd = r;
         profile.name = "custom".into();
     }
@@ -74,9 +75,8 @@ pub fn run(args: AuditArgs) -> Result<()> {
     };
     config.validate()?;
     profile.validate()?;
-    if args.plot.is_some() {
-        check_replicates("--plot-replicates", args.plot_replicates)?;
-    }
+    // Checked even without --plot: a nonsense value is an error, not ignored.
+    check_replicates("--plot-replicates", args.plot_replicates)?;
     let progress = bar("audit");
     let report = audit(&profile, &config, &|done, total| {
         progress.set_length(total as u64);

@@ -87,6 +87,7 @@ impl CompareArgs {
     pub fn profile(&self) -> Result<StoreProfile> {
         let mut p = StoreProfile::from_spec(&self.store)?;
         if let Some(r) = self.annual_revenue {
+            liftlab::limits::check_revenue("--annual-revenue", r)?;
             p.annual_revenue_usd = r;
             p.name = "custom".into();
         }
@@ -146,6 +147,15 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let profile = args.profile()?;
     let config = args.config()?;
     config.validate()?;
+    // Simulated months: at the store for each policy, and along the break-even sweep.
+    let month = 30.44 * profile.sessions_per_day() / profile.annual_revenue_usd;
+    let sweep: f64 = config.revenues.iter().sum::<f64>() * config.sweep_replicates as f64;
+    let at_store = config.replicates.unwrap_or(200) as f64 * profile.annual_revenue_usd;
+    let seconds = liftlab::limits::check_sessions(
+        "--replicates, --sweep-replicates and --revenues",
+        2.0 * month * (sweep + at_store),
+    )?;
+    liftlab::limits::announce("the simulated months", seconds);
     let bar = if std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);
         b.set_style(

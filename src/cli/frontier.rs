@@ -80,6 +80,7 @@ fn parse_usd(text: &str) -> Result<f64, String> {
 pub fn run(args: FrontierArgs) -> Result<()> {
     let mut profile = StoreProfile::from_spec(&args.store)?;
     if let Some(r) = args.annual_revenue {
+        liftlab::limits::check_revenue("--annual-revenue", r)?;
         profile.annual_revenue_usd = r;
         profile.name = "custom".into();
     }
@@ -95,6 +96,13 @@ pub fn run(args: FrontierArgs) -> Result<()> {
         check_revenues: args.check_revenues,
         seed: args.seed,
     };
+    // The checks: A/B and A/A tests at each check revenue and along the power curve (at the store).
+    let per_day = |usd: f64| profile.sessions_per_day() * usd / profile.annual_revenue_usd;
+    let days = f64::from(config.days.iter().copied().max().unwrap_or(30));
+    let sessions: f64 = config.check_revenues.iter().map(|&r| per_day(r)).sum::<f64>()
+        + liftlab::frontier::CURVE_LIFTS.len() as f64 * per_day(profile.annual_revenue_usd);
+    let seconds = liftlab::limits::check_sessions("--checks", 2.0 * config.check_replicates as f64 * days * sessions)?;
+    liftlab::limits::announce("the simulated checks", seconds);
     let bar = if std::io::stderr().is_terminal() && config.check_replicates > 0 {
         let b = ProgressBar::new(0);
         b.set_style(

@@ -114,6 +114,7 @@ impl StoreArgs {
     pub fn profile(&self) -> Result<StoreProfile> {
         let mut p = StoreProfile::from_spec(&self.store)?;
         if let Some(r) = self.annual_revenue {
+            liftlab::limits::check_revenue("--annual-revenue", r)?;
             p.annual_revenue_usd = r;
             p.name = "custom".into();
         }
@@ -132,6 +133,7 @@ pub fn run() -> Result<()> {
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
+        liftlab::limits::check_at_most("--threads", n, liftlab::limits::MAX_THREADS, "more only adds overhead")?;
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("cannot start the thread pool")?;
     }
     match cli.command {

@@ -133,6 +133,7 @@ fn store(args: &PlanArgs) -> Result<StoreProfile> {
         None => StoreProfile::default(),
     };
     if let Some(r) = args.annual_revenue {
+        liftlab::limits::check_revenue("--annual-revenue", r)?;
         p.annual_revenue_usd = r;
         if args.store.is_none() {
             p.name = "custom".into();

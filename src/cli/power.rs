@@ -160,6 +160,11 @@ pub fn run(args: PowerArgs) -> Result<()> {
     } else {
         let profile = args.store.profile()?;
         let sim = args.store.sim_config(args.seed, 1);
+        // A/B and A/A per replicate; the MDE search runs about 8 steps.
+        let tests = 2.0 * args.replicates as f64 * if args.mde { 8.0 } else { 1.0 };
+        let sessions = tests * profile.sessions_per_day() * f64::from(args.store.days);
+        let seconds = liftlab::limits::check_sessions("--replicates and --days", sessions)?;
+        liftlab::limits::announce(&format!("{} simulated tests", args.replicates), seconds);
         if let Some(k) = args.looks {
             let report = monte_carlo_looks(&profile, &sim, args.lift, k, &config, &progress);
             bar.finish_and_clear();

@@ -94,6 +94,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
     let mut out = liftlab::io::AtomicFile::create(&args.out)?;
     let mut profile = StoreProfile::from_spec(&args.store)?;
     if let Some(r) = args.annual_revenue {
+        liftlab::limits::check_revenue("--annual-revenue", r)?;
         profile.annual_revenue_usd = r;
         profile.name = "custom".into();
     }

@@ -162,6 +162,9 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         p.save(path)?;
     }
     let mut cfg = args.store.sim_config(args.seed, args.salt);
+    let seconds =
+        liftlab::limits::check_sessions("--days and --annual-revenue", p.sessions_per_day() * f64::from(cfg.days))?;
+    liftlab::limits::announce("the simulation", seconds);
     if let Some(spec) = &args.arms {
         cfg.arms = parse_arms(spec)?;
         for a in cfg.arms.iter().filter(|a| a.name != "control") {

@@ -58,6 +58,7 @@ pub fn dated_plan(data: &DatedTable, control: Option<u32>, config: &PlanConfig) 
     let k = stats::mde_multiplier(config.alpha, config.power)?;
     for &d in &config.days {
         check_positive("--days", d)?;
+        crate::limits::check_days("--days", d)?;
     }
     let lift = config.target_lift.unwrap_or(0.03);
     check_positive("--target-lift", lift)?;

@@ -276,6 +276,7 @@ pub fn plan(traffic: &Traffic, config: &PlanConfig) -> Result<Plan> {
     }
     for &d in &config.days {
         check_positive("--days", d)?;
+        crate::limits::check_days("--days", d)?;
     }
     if let Some(l) = config.target_lift {
         check_positive("--target-lift", l)?;

@@ -737,6 +737,7 @@ impl Model {
         if cfg.days == 0 {
             return Err(Error::invalid("--days", 0, "at least 1 day"));
         }
+        crate::limits::check_days("--days", cfg.days as f64)?;
         check_positive("sessions per day", p.sessions_per_day())?;
         if let Some(&bad) = cfg.looks.iter().find(|&&t| t == 0 || t > cfg.days) {
             return Err(Error::invalid("--looks", bad, &format!("read days within the test, 1..={}", cfg.days)));

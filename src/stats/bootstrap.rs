@@ -383,6 +383,7 @@ fn check_inputs(n_control: usize, n_treatment: usize, config: &BootstrapConfig) 
     if config.resamples < 2 {
         return Err(Error::invalid("--bootstrap", config.resamples, "at least 2 resamples (e.g. 2000)"));
     }
+    crate::limits::check_resampling("--bootstrap", config.resamples, n_control + n_treatment)?;
     for (arm, n) in [("control", n_control), ("treatment", n_treatment)] {
         if n < 2 {
             return Err(Error::EmptyArm { arm: arm.into(), segment: None, n: n as u64 });
