@@ -417,7 +417,13 @@ impl StoreProfile {
                 &format!("a valid store profile (line {}, column {}: {e})", e.line(), e.column()),
             )
         })?;
-        profile.validate()?;
+        // Name the file with the field: "invalid p.json: gross_margin_rate = 5: ...".
+        profile.validate().map_err(|e| match e {
+            Error::InvalidParameter { name, value, expected } => {
+                Error::InvalidParameter { name: format!("{}: {name}", path.display()), value, expected }
+            }
+            other => other,
+        })?;
         Ok(profile)
     }
 
@@ -451,9 +457,13 @@ impl StoreProfile {
                 "a CV large enough for the spread of units per order (about 0.45 at UPT 1.4)",
             ));
         }
-        check_non_negative("gross_margin_rate", self.gross_margin_rate)?;
+        for (name, rate) in [("gross_margin_rate", self.gross_margin_rate), ("payment_fee_rate", self.payment_fee_rate)]
+        {
+            if !(0.0..1.0).contains(&rate) {
+                return Err(Error::invalid(name, rate, "a rate in [0, 1) (0.55 = 55% of revenue)"));
+            }
+        }
         check_non_negative("shipping_cost_usd", self.shipping_cost_usd)?;
-        check_non_negative("payment_fee_rate", self.payment_fee_rate)?;
         check_non_negative("return_cost_usd", self.return_cost_usd)?;
         if !(0.0..1.0).contains(&self.return_rate) {
             return Err(Error::invalid("return_rate", self.return_rate, "a share in [0, 1)"));
@@ -481,8 +491,30 @@ impl StoreProfile {
         if self.cohorts.is_empty() || self.surfaces.is_empty() {
             return Err(Error::invalid("cohorts/surfaces", "(empty)", "at least one cohort and one surface"));
         }
+        for (list, shares) in [
+            ("cohorts", self.cohorts.iter().map(|c| (&c.name, c.share)).collect::<Vec<_>>()),
+            ("surfaces", self.surfaces.iter().map(|s| (&s.name, s.share)).collect()),
+        ] {
+            for (name, share) in &shares {
+                if !(*share > 0.0 && *share <= 1.0) {
+                    return Err(Error::invalid(&format!("{list}.{name}.share"), share, "a share in (0, 1]"));
+                }
+            }
+            let total: f64 = shares.iter().map(|s| s.1).sum();
+            if (total - 1.0).abs() > 1e-3 {
+                return Err(Error::invalid(
+                    &format!("{list}.*.share"),
+                    total,
+                    "shares that sum to 1 (they are fractions of the visitors or sessions)",
+                ));
+            }
+            let mut names: Vec<&String> = shares.iter().map(|s| s.0).collect();
+            names.sort();
+            if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+                return Err(Error::invalid(&format!("{list}.name"), w[0], "names that appear once"));
+            }
+        }
         for c in &self.cohorts {
-            check_positive(&format!("cohorts.{}.share", c.name), c.share)?;
             check_positive(&format!("cohorts.{}.conversion_multiplier", c.name), c.conversion_multiplier)?;
             check_positive(&format!("cohorts.{}.aov_multiplier", c.name), c.aov_multiplier)?;
             if !(c.sessions_per_visitor >= 1.0 && c.sessions_per_visitor.is_finite()) {
@@ -500,6 +532,10 @@ impl StoreProfile {
         }
         self.treatment.validate("treatment")?;
         self.policies.rules.effect.validate("policies.rules.effect")?;
+        for (prefix, effect) in [("treatment", &self.treatment), ("policies.rules.effect", &self.policies.rules.effect)]
+        {
+            self.check_weight_names(prefix, effect)?;
+        }
         check_non_negative("policies.rules.fee_usd_per_month", self.policies.rules.fee_usd_per_month)?;
         check_positive("sku_count", self.sku_count)?;
         let m = &self.policies.model;
@@ -514,6 +550,29 @@ impl StoreProfile {
         check_non_negative("policies.model.fee_usd_per_month", m.fee_usd_per_month)?;
         if !(0.0..1.0).contains(&m.cannibalization) {
             return Err(Error::invalid("policies.model.cannibalization", m.cannibalization, "a share in [0, 1)"));
+        }
+        Ok(())
+    }
+
+    /// Checks that an effect's surface and cohort weights name this
+    /// profile's surfaces and cohorts (a misspelt name was silently ignored).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field and the allowed names.
+    fn check_weight_names(&self, prefix: &str, effect: &TreatmentEffect) -> Result<()> {
+        let surfaces: Vec<&str> = self.surfaces.iter().map(|s| s.name.as_str()).collect();
+        let cohorts: Vec<&str> = self.cohorts.iter().map(|c| c.name.as_str()).collect();
+        for (field, weights, allowed) in [
+            ("surface_weights", &effect.surface_weights, &surfaces),
+            ("cohort_weights", &effect.cohort_weights, &cohorts),
+        ] {
+            if let Some(bad) = weights.keys().find(|k| !allowed.contains(&k.as_str())) {
+                return Err(Error::invalid(
+                    &format!("{prefix}.{field}.{bad}"),
+                    weights[bad],
+                    &format!("a weight for one of: {}", allowed.join(", ")),
+                ));
+            }
         }
         Ok(())
     }

@@ -675,7 +675,6 @@ fn run(case: &Case) -> (Verdict, String) {
 /// The campaign: at least 300 bad and edge inputs, no panic, hang or
 /// silent-wrong output.
 #[test]
-#[ignore = "issue 12 in progress: enabled in the suite once its fixes are merged"]
 fn hostile_inputs_never_panic_hang_or_pass_silently() {
     let cases = cases();
     assert!(cases.len() >= 300, "the campaign has only {} cases", cases.len());

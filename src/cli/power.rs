@@ -131,6 +131,16 @@ fn progress_bar(total: usize) -> ProgressBar {
 
 /// Runs `liftlab power`.
 pub fn run(args: PowerArgs) -> Result<()> {
+    // Checked with or without --mde: a nonsense value is an error, not ignored.
+    liftlab::error::check_open_unit("--power", args.power)?;
+    if !(args.mde_tolerance > 0.0 && args.mde_tolerance < 1.0) {
+        return Err(liftlab::Error::invalid(
+            "--mde-tolerance",
+            args.mde_tolerance,
+            "a relative bracket width in (0, 1), e.g. 0.05",
+        )
+        .into());
+    }
     let config = PowerConfig { replicates: args.replicates, alpha: args.alpha, seed: args.seed };
     let method = match args.method {
         PowerMethod::Auto => MethodChoice::Auto,

@@ -109,6 +109,7 @@ impl Columns {
     }
 
     pub(crate) fn resolve(header: &[String], spec: &ColumnSpec, path: &Path) -> Result<Self> {
+        super::units::check_unique_header(header, path)?;
         let find = |name: &str| -> Result<usize> {
             header.iter().position(|h| h == name).ok_or_else(|| Error::MissingColumn {
                 path: path.to_path_buf(),

@@ -268,6 +268,7 @@ fn summary_from_records(
     pos: &str,
     pos_offset: u64,
 ) -> Result<SummaryTable> {
+    super::units::check_unique_header(&header, path)?;
     let find = |name: &str| header.iter().position(|h| h == name);
     let need = |name: &str| {
         find(name).ok_or_else(|| Error::MissingColumn {

@@ -99,6 +99,28 @@ pub fn parse_number(cell: &str) -> std::result::Result<f64, &'static str> {
     }
 }
 
+/// Checks that no column name appears twice in a header (a second `y`
+/// was silently ignored).
+///
+/// # Errors
+/// [`Error::Csv`] at line 1 naming the column and its positions.
+pub(crate) fn check_unique_header(header: &[String], path: &Path) -> Result<()> {
+    for (j, name) in header.iter().enumerate() {
+        if let Some(k) = header[..j].iter().position(|h| h == name) {
+            return Err(Error::Csv {
+                path: path.to_path_buf(),
+                line: Some(1),
+                message: format!(
+                    "the column {name:?} appears twice in the header (columns {} and {}): rename or drop one",
+                    k + 1,
+                    j + 1
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn csv_error(path: &Path, e: csv::Error) -> Error {
     let line = e.position().map(|p| line_at(path, p.byte()));
     match e.into_kind() {
@@ -158,6 +180,7 @@ pub(crate) fn read_units_with(
             message: "the file is empty or has no header row".into(),
         });
     }
+    check_unique_header(&header, path)?;
     let find = |name: &str| -> Result<usize> {
         header.iter().position(|h| h == name).ok_or_else(|| Error::MissingColumn {
             path: path.to_path_buf(),
