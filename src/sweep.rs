@@ -596,6 +596,8 @@ pub struct SummaryRow {
     pub analytic_power: f64,
     /// RMS of the A/A relative lift's SE.
     pub aa_se: f64,
+    /// Replicates whose analysis was impossible, left out of the rates.
+    pub degenerate: usize,
 }
 
 impl SummaryRow {
@@ -625,6 +627,7 @@ impl SummaryRow {
             bias_se: m.bias_se,
             analytic_power: m.analytic_power,
             aa_se: m.aa_se,
+            degenerate: m.degenerate,
         }
     }
 }

@@ -8,6 +8,7 @@ mod compare;
 mod cookie_cats;
 mod hillstrom;
 mod hostile;
+mod limits;
 mod plan_store;
 mod plots;
 mod reference;

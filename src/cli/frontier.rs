@@ -96,6 +96,15 @@ pub fn run(args: FrontierArgs) -> Result<()> {
         check_revenues: args.check_revenues,
         seed: args.seed,
     };
+    liftlab::limits::check_at_most(
+        "--checks",
+        config.check_replicates,
+        liftlab::limits::MAX_REPLICATES,
+        "replicates per simulated check",
+    )?;
+    for &r in &config.check_revenues {
+        liftlab::limits::check_revenue("--check-revenues", r)?;
+    }
     // The checks: A/B and A/A tests at each check revenue and along the power curve (at the store).
     let per_day = |usd: f64| profile.sessions_per_day() * usd / profile.annual_revenue_usd;
     let days = f64::from(config.days.iter().copied().max().unwrap_or(30));

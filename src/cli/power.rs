@@ -131,6 +131,12 @@ fn progress_bar(total: usize) -> ProgressBar {
 
 /// Runs `liftlab power`.
 pub fn run(args: PowerArgs) -> Result<()> {
+    liftlab::limits::check_at_most(
+        "--replicates",
+        args.replicates,
+        liftlab::limits::MAX_REPLICATES,
+        "the Monte Carlo SE of a 5% rate is already 0.07 points",
+    )?;
     // Checked with or without --mde: a nonsense value is an error, not ignored.
     liftlab::error::check_open_unit("--power", args.power)?;
     if !(args.mde_tolerance > 0.0 && args.mde_tolerance < 1.0) {
@@ -170,6 +176,7 @@ pub fn run(args: PowerArgs) -> Result<()> {
     } else {
         let profile = args.store.profile()?;
         let sim = args.store.sim_config(args.seed, 1);
+        liftlab::limits::check_days("--days", f64::from(args.store.days))?;
         // A/B and A/A per replicate; the MDE search runs about 8 steps.
         let tests = 2.0 * args.replicates as f64 * if args.mde { 8.0 } else { 1.0 };
         let sessions = tests * profile.sessions_per_day() * f64::from(args.store.days);
@@ -195,6 +202,12 @@ pub fn run(args: PowerArgs) -> Result<()> {
         };
         bar.finish_and_clear();
         let report = report?;
+        for m in report.metrics.iter().filter(|m| m.degenerate * 100 > args.replicates) {
+            eprintln!(
+                "warning: {}: {} of {} simulated tests were degenerate (no analysis possible, e.g. no control buyer) and are left out of its rates; a longer test or a larger store avoids them",
+                m.metric, m.degenerate, args.replicates
+            );
+        }
         match args.format {
             OutputFormat::Table => table::power_table(&report),
             OutputFormat::Json => json::to_json(&report)? + "\n",

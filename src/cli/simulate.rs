@@ -162,6 +162,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         p.save(path)?;
     }
     let mut cfg = args.store.sim_config(args.seed, args.salt);
+    liftlab::limits::check_days("--days", f64::from(cfg.days))?;
     let seconds =
         liftlab::limits::check_sessions("--days and --annual-revenue", p.sessions_per_day() * f64::from(cfg.days))?;
     liftlab::limits::announce("the simulation", seconds);

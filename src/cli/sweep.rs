@@ -112,7 +112,14 @@ fn merge_and_report(dir: &Path) -> Result<()> {
         text += &format!(" {}", p.display());
     }
     text.push('\n');
-    emit(&text)
+    emit(&text)?;
+    for row in merged.summary.iter().filter(|r| r.degenerate * 100 > r.replicates) {
+        eprintln!(
+            "warning: scenario {} ({}, {} days, holdout {}), {}: {} of {} replicates were degenerate (no analysis possible) and are left out of its rates",
+            row.scenario, row.store, row.days, row.holdout, row.metric, row.degenerate, row.replicates
+        );
+    }
+    Ok(())
 }
 
 /// Runs `liftlab sweep`.

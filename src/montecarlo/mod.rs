@@ -217,6 +217,10 @@ pub struct MetricPower {
     /// Root mean square over the A/A tests of the relative lift's standard
     /// error (a fraction).
     pub aa_se: f64,
+    /// Replicates whose analysis was impossible (e.g. no control unit
+    /// bought in a short test at a small store); every rate above is over
+    /// the other, valid replicates.
+    pub degenerate: usize,
 }
 
 /// A Monte Carlo power report for one store, duration, holdout and lift.
@@ -294,6 +298,39 @@ pub struct Outcome {
     /// Standard error of the A/A relative lift (a fraction).
     #[serde(deserialize_with = "null_as_nan")]
     pub aa_se: f64,
+    /// The replicate's A/B or A/A analysis was impossible (e.g. no control
+    /// unit bought: the relative lift is undefined). It is counted
+    /// ([`MetricPower::degenerate`]) and left out of every rate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub degenerate: bool,
+}
+
+impl Outcome {
+    /// The outcome of a replicate whose analysis was impossible.
+    pub const DEGENERATE: Outcome = Outcome {
+        hit: false,
+        aa_reject: false,
+        aa_sign: 0,
+        covers: false,
+        error: f64::NAN,
+        truth: f64::NAN,
+        aa_se: f64::NAN,
+        degenerate: true,
+    };
+
+    /// `result`'s outcome, or [`Outcome::DEGENERATE`] when the analysis
+    /// was impossible ([`Error::Degenerate`]: a zero control mean, no
+    /// variance; [`Error::EmptyArm`]: fewer than 2 units in an arm); any
+    /// other error is returned.
+    ///
+    /// # Errors
+    /// Errors other than those two.
+    pub fn or_degenerate(result: Result<Outcome>) -> Result<Outcome> {
+        match result {
+            Err(Error::Degenerate { .. } | Error::EmptyArm { .. }) => Ok(Outcome::DEGENERATE),
+            other => other,
+        }
+    }
 }
 
 /// Reads a number written by `serde_json`, which writes non-finite numbers
@@ -429,6 +466,7 @@ fn outcome(ab: &TestResult, aa: &TestResult, lift: f64, truth: f64, alpha: f64) 
         error: ab.lift - truth,
         truth,
         aa_se: aa.se,
+        degenerate: false,
     }
 }
 
@@ -437,6 +475,14 @@ fn outcome(ab: &TestResult, aa: &TestResult, lift: f64, truth: f64, alpha: f64) 
 /// order given, so the same order gives the same bits). The formulas are
 /// those of [`monte_carlo_power_with`].
 pub fn summarize_outcomes(name: &str, col: &[Outcome], alpha: f64) -> MetricPower {
+    let degenerate = col.iter().filter(|o| o.degenerate).count();
+    let valid: Vec<Outcome>;
+    let col = if degenerate == 0 {
+        col
+    } else {
+        valid = col.iter().filter(|o| !o.degenerate).copied().collect();
+        &valid[..]
+    };
     let kf = col.len() as f64;
     let z = stats::dist::normal_quantile(1.0 - alpha / 2.0);
     let share = |f: &dyn Fn(&Outcome) -> bool| col.iter().filter(|o| f(o)).count() as f64 / kf;
@@ -467,6 +513,7 @@ pub fn summarize_outcomes(name: &str, col: &[Outcome], alpha: f64) -> MetricPowe
         bias_se: sd_err / kf.sqrt(),
         analytic_power: analytic,
         aa_se: rms_se,
+        degenerate,
     }
 }
 
@@ -676,17 +723,20 @@ impl PowerScenario {
         };
         let mut out = Vec::with_capacity(4 + self.permuted.len());
         for m in 0..4 {
-            let (ab, aa) = normal(m)?;
-            out.push(outcome(&ab, &aa, lift, true_lift(m), alpha));
+            out.push(Outcome::or_degenerate(normal(m).map(|(ab, aa)| outcome(&ab, &aa, lift, true_lift(m), alpha)))?);
         }
         for &j in &self.permuted {
             let (_, base, _, _) = PERMUTATION_METRICS[j];
-            let (ab_n, aa_n) = normal(base)?;
-            let seed = permutation_seed(self.seed, r, j as u64);
-            let p_ab = permutation_test_grouped(&units_ab.arms(j), &perm_config(seed, true))?;
-            let p_aa = permutation_test_grouped(&units_aa.arms(j), &perm_config(seed, false))?;
-            let (ab, aa) = (with_permutation(&ab_n, &p_ab, alpha, true), with_permutation(&aa_n, &p_aa, alpha, false));
-            out.push(outcome(&ab, &aa, lift, true_lift(base), alpha));
+            let permuted = || -> Result<Outcome> {
+                let (ab_n, aa_n) = normal(base)?;
+                let seed = permutation_seed(self.seed, r, j as u64);
+                let p_ab = permutation_test_grouped(&units_ab.arms(j), &perm_config(seed, true))?;
+                let p_aa = permutation_test_grouped(&units_aa.arms(j), &perm_config(seed, false))?;
+                let (ab, aa) =
+                    (with_permutation(&ab_n, &p_ab, alpha, true), with_permutation(&aa_n, &p_aa, alpha, false));
+                Ok(outcome(&ab, &aa, lift, true_lift(base), alpha))
+            };
+            out.push(Outcome::or_degenerate(permuted())?);
         }
         Ok(out)
     }
@@ -794,7 +844,7 @@ pub fn monte_carlo_power_with(
             Ok(out)
         })
         .collect::<Result<Vec<_>>>()?;
-    let metrics = scenario
+    let metrics: Vec<MetricPower> = scenario
         .metrics()
         .into_iter()
         .enumerate()
@@ -803,6 +853,15 @@ pub fn monte_carlo_power_with(
             summarize_outcomes(name, &col, config.alpha)
         })
         .collect();
+    if metrics.iter().all(|m| m.degenerate == k) {
+        return Err(Error::Degenerate {
+            metric: "every metric".into(),
+            message: format!(
+                "all {k} simulated tests were degenerate (no analysis possible, e.g. no control buyer): \
+                 simulate more days or a larger store"
+            ),
+        });
+    }
     let PowerScenario { default_tests, .. } = scenario;
     Ok(PowerReport {
         store: profile.name.clone(),

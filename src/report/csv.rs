@@ -240,6 +240,7 @@ pub const POWER_COLUMNS: &[&str] = &[
     "bias",
     "bias_se",
     "aa_se",
+    "degenerate",
 ];
 
 /// The metric rows of a Monte Carlo power report as CSV text ([`POWER_COLUMNS`]).
@@ -267,6 +268,7 @@ pub fn power_csv(metrics: &[crate::montecarlo::MetricPower]) -> csv::Result<Stri
                 num(m.bias),
                 num(m.bias_se),
                 num(m.aa_se),
+                m.degenerate.to_string(),
             ]
         }),
     )

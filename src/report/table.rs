@@ -685,6 +685,13 @@ fn power_rows(out: &mut String, metrics: &[crate::montecarlo::MetricPower]) {
             format!("{} ± {}", pct(m.bias), pct_unsigned(m.bias_se))
         );
     }
+    for m in metrics.iter().filter(|m| m.degenerate > 0) {
+        let _ = writeln!(
+            out,
+            "  {}: {} degenerate replicate(s) left out of its rates (no analysis possible, e.g. no control buyer)",
+            m.metric, m.degenerate
+        );
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
