@@ -90,6 +90,22 @@ pub fn check_revenue(flag: &str, usd: f64) -> Result<()> {
     }
 }
 
+/// Largest average order value, USD ($1M: above any store's mean basket;
+/// larger values only overflow the revenue they imply).
+pub const MAX_AOV_USD: f64 = 1e6;
+
+/// Checks an average order value: finite, above 0, at most [`MAX_AOV_USD`].
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `flag`.
+pub fn check_aov(flag: &str, usd: f64) -> Result<()> {
+    if usd > 0.0 && usd <= MAX_AOV_USD {
+        Ok(())
+    } else {
+        Err(Error::invalid(flag, usd, "an average order value in USD above 0 and up to 1e6"))
+    }
+}
+
 /// The threads rayon will use.
 fn threads() -> f64 {
     rayon::current_num_threads().max(1) as f64

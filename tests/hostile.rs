@@ -656,6 +656,12 @@ fn run(case: &Case) -> (Verdict, String) {
     } else {
         Verdict::SilentWrong
     };
+    if let Ok(dump) = std::env::var("LIFTLAB_HOSTILE_DUMP") {
+        // Every error message, for reviewing their wording (not a check).
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(dump).unwrap();
+        let _ = writeln!(f, "{shown}\t{}", first_line(&stderr));
+    }
     let detail = match verdict {
         Verdict::Clean => String::new(),
         Verdict::Hang => format!("{shown}: still running after {LIMIT:?}"),

@@ -91,6 +91,9 @@ impl CompareArgs {
             p.annual_revenue_usd = r;
             p.name = "custom".into();
         }
+        if let Some(aov) = self.aov {
+            liftlab::limits::check_aov("--aov", aov)?;
+        }
         p.aov_usd = self.aov.unwrap_or(p.aov_usd);
         p.conversion_rate = self.conversion_rate.unwrap_or(p.conversion_rate);
         p.gross_margin_rate = self.gross_margin.unwrap_or(p.gross_margin_rate);

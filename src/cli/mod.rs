@@ -152,6 +152,26 @@ pub fn run() -> Result<()> {
     }
 }
 
+/// `error` with a profile field's name (`treatment.conversion_lift`)
+/// replaced by the flag that set it (`--lift`), per `flags` (field, flag).
+pub fn with_flags(error: liftlab::Error, flags: &[(&str, &str)]) -> liftlab::Error {
+    match error {
+        liftlab::Error::InvalidParameter { name, value, expected } => {
+            let name = flags.iter().find(|(field, _)| *field == name).map_or(name, |(_, flag)| flag.to_string());
+            liftlab::Error::InvalidParameter { name, value, expected }
+        }
+        other => other,
+    }
+}
+
+/// The profile fields the store flags of `simulate` and `power` set.
+pub const STORE_FLAGS: &[(&str, &str)] = &[
+    ("annual_revenue_usd", "--annual-revenue"),
+    ("treatment.conversion_lift", "--lift"),
+    ("treatment.aov_lift", "--aov-lift"),
+    ("platform_fee_usd_per_month", "--platform-fee"),
+];
+
 /// `error` with "`what` FILE" in front, unless its message already names
 /// the file (a read error, a bad cell): the file is said once.
 pub fn about_file(error: liftlab::Error, what: &str, file: &std::path::Path) -> anyhow::Error {

@@ -139,6 +139,9 @@ fn store(args: &PlanArgs) -> Result<StoreProfile> {
             p.name = "custom".into();
         }
     }
+    if let Some(aov) = args.aov {
+        liftlab::limits::check_aov("--aov", aov)?;
+    }
     p.aov_usd = args.aov.unwrap_or(p.aov_usd);
     p.aov_cv = args.aov_cv.unwrap_or(p.aov_cv);
     p.conversion_rate = args.conversion_rate.unwrap_or(p.conversion_rate);
@@ -153,13 +156,14 @@ fn store(args: &PlanArgs) -> Result<StoreProfile> {
         }
     }
     p.validate().map_err(|e| {
-        anyhow::anyhow!(
-            "{}",
-            e.to_string()
-                .replace("annual_revenue_usd", "--annual-revenue")
-                .replace("aov_usd", "--aov")
-                .replace("aov_cv", "--aov-cv")
-                .replace("conversion_rate", "--conversion-rate")
+        super::with_flags(
+            e,
+            &[
+                ("annual_revenue_usd", "--annual-revenue"),
+                ("aov_usd", "--aov"),
+                ("aov_cv", "--aov-cv"),
+                ("conversion_rate", "--conversion-rate"),
+            ],
         )
     })?;
     Ok(p)
@@ -171,6 +175,13 @@ fn traffic(args: &PlanArgs) -> Result<Traffic> {
         bail!(
             "choose one way to give traffic: --from FILE, --baseline-mean/--baseline-sd with --daily-units, \
              or a store (--store, or store economics: --annual-revenue, --aov, --aov-cv, --conversion-rate)"
+        );
+    }
+    if let Some(d) = args.daily_units
+        && !(d > 0.0 && d <= 1e12)
+    {
+        return Err(
+            liftlab::Error::invalid("--daily-units", d, "units randomized per day, above 0 and up to 1e12").into()
         );
     }
     if let Some(file) = &args.from {

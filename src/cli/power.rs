@@ -137,6 +137,9 @@ pub fn run(args: PowerArgs) -> Result<()> {
         liftlab::limits::MAX_REPLICATES,
         "the Monte Carlo SE of a 5% rate is already 0.07 points",
     )?;
+    if !(args.lift.is_finite() && args.lift > -1.0) {
+        return Err(liftlab::Error::invalid("--lift", args.lift, "a relative lift greater than -1 (0.03 = +3%)").into());
+    }
     // Checked with or without --mde: a nonsense value is an error, not ignored.
     liftlab::error::check_open_unit("--power", args.power)?;
     if !(args.mde_tolerance > 0.0 && args.mde_tolerance < 1.0) {

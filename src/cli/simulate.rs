@@ -84,7 +84,7 @@ fn profile(args: &SimulateArgs) -> Result<StoreProfile> {
     if let Some(f) = args.platform_fee {
         p.platform_fee_usd_per_month = f;
     }
-    p.validate()?;
+    p.validate().map_err(|e| super::with_flags(e, super::STORE_FLAGS))?;
     Ok(p)
 }
 

@@ -118,6 +118,16 @@ fn adjust(c: Linear, t: Linear, pooled_theta: f64, correlation: f64, pooled_var_
             message: "the covariate takes a single value over both arms, so it cannot reduce variance".into(),
         });
     }
+    let finite = [pooled_var_x, pooled_theta, c.var_x, t.var_x, c.cov_lx, t.cov_lx, c.mean_x, t.mean_x];
+    if finite.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Degenerate {
+            metric: "CUPED".into(),
+            message: format!(
+                "the covariate is too large for its variance to be computed (variance {pooled_var_x:e}): \
+                 rescale it (e.g. to thousands) or drop --covariate"
+            ),
+        });
+    }
     let grand_x = (c.n * c.mean_x + t.n * t.mean_x) / (c.n + t.n);
     let slope = |a: &Linear| if a.var_x > 0.0 { a.cov_lx / a.var_x } else { pooled_theta };
     let (theta_c, theta_t) = (slope(&c), slope(&t));

@@ -42,9 +42,9 @@ pub fn power_at(effect: f64, se: f64, alpha: f64) -> f64 {
 /// `power ≤ alpha` (any test has at least power α).
 pub fn mde_multiplier(alpha: f64, power: f64) -> Result<f64> {
     check_open_unit("alpha", alpha)?;
-    check_open_unit("power", power)?;
+    check_open_unit("--power", power)?;
     if power <= alpha {
-        return Err(Error::invalid("power", power, "a power greater than alpha"));
+        return Err(Error::invalid("--power", power, "a power greater than --alpha"));
     }
     let z = normal_upper_quantile(alpha / 2.0);
     let mut k = z + normal_quantile(power);

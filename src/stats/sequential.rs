@@ -405,7 +405,7 @@ pub fn group_sequential_power(info: &[f64], bounds: &[f64], drift: f64) -> Resul
 /// assert!((theta - 2.801_585_218_344_355).abs() < 1e-9);
 /// ```
 pub fn group_sequential_drift(info: &[f64], bounds: &[f64], power: f64) -> Result<f64> {
-    check_open_unit("power", power)?;
+    check_open_unit("--power", power)?;
     let upper = |theta: f64| -> Result<f64> { Ok(group_sequential_crossing(info, bounds, theta)?.upper_power - power) };
     let at_zero = upper(0.0)?;
     if !(at_zero < 0.0) {
@@ -428,7 +428,7 @@ pub fn group_sequential_drift(info: &[f64], bounds: &[f64], power: f64) -> Resul
     while f_hi < 0.0 {
         grow += 1;
         if grow > 60 {
-            return Err(Error::invalid("power", power, "a power the boundaries can reach"));
+            return Err(Error::invalid("--power", power, "a power the boundaries can reach"));
         }
         (lo, f_lo) = (hi, f_hi);
         hi *= 2.0;
