@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::units::{ColumnSpec, UnitTable, line_at, read_units_with};
+use super::units::{ColumnSpec, UnitTable, read_units_with};
 use crate::error::{Error, Result};
 
 /// How the dates of a file are written.
@@ -180,20 +180,20 @@ pub fn read_dated(path: &Path, spec: &ColumnSpec, dated: &DatedSpec) -> Result<D
     if dated.unit.is_some() {
         extra.extend(spec.variant.as_deref());
     }
-    let bad = |start: u64, column: &str, value: &str, reason: String| Error::BadValue {
+    let bad = |line: u64, column: &str, value: &str, reason: String| Error::BadValue {
         path: path.to_path_buf(),
-        line: line_at(path, start),
+        line,
         column: column.to_string(),
         value: value.to_string(),
         reason,
     };
-    let table = read_units_with(path, spec, &extra, &mut |cells, start| {
-        let (day, f) = parse_date(cells[0]).map_err(|r| bad(start, &dated.date, cells[0], r.to_string()))?;
+    let table = read_units_with(path, spec, &extra, &mut |cells, line| {
+        let (day, f) = parse_date(cells[0]).map_err(|r| bad(line, &dated.date, cells[0], r.to_string()))?;
         match format {
             None => format = Some(f),
             Some(seen) if seen != f => {
                 return Err(bad(
-                    start,
+                    line,
                     &dated.date,
                     cells[0],
                     format!(
@@ -208,7 +208,7 @@ pub fn read_dated(path: &Path, spec: &ColumnSpec, dated: &DatedSpec) -> Result<D
         if let Some(unit_col) = &dated.unit {
             let id = cells[1].trim();
             if id.is_empty() {
-                return Err(bad(start, unit_col, "", "empty unit id".into()));
+                return Err(bad(line, unit_col, "", "empty unit id".into()));
             }
             let next = unit_ids.len() as u32;
             let u = *unit_ids.entry(id.to_string()).or_insert(next);
@@ -217,7 +217,7 @@ pub fn read_dated(path: &Path, spec: &ColumnSpec, dated: &DatedSpec) -> Result<D
                     unit_arm.push(arm.to_string());
                 } else if unit_arm[u as usize] != arm {
                     return Err(bad(
-                        start,
+                        line,
                         spec.variant.as_deref().unwrap_or_default(),
                         arm,
                         format!("unit {id:?} ({unit_col}) appeared earlier in arm {:?}", unit_arm[u as usize]),

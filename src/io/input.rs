@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array1;
 
-use super::units::{ColumnSpec, UnitTable, line_at, parse_number, read_units, relabel_sorted};
+use super::units::{ColumnSpec, LineTracker, UnitTable, parse_number, read_units, relabel_sorted};
 use crate::error::{Error, Result};
 
 /// Name used in messages for data read from standard input.
@@ -155,12 +155,12 @@ pub fn for_each_row(input: &Input, spec: &ColumnSpec, sink: &mut dyn FnMut(&Row<
     match input {
         Input::Csv(path) => {
             let file = File::open(path).map_err(io)?;
-            csv_rows(BufReader::with_capacity(1 << 16, file), &name, &|pos| line_at(path, pos.byte()), spec, sink)
+            csv_rows(BufReader::with_capacity(1 << 16, file), &name, spec, sink)
         }
         Input::CsvGz(path) => {
             let file = File::open(path).map_err(io)?;
             let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file));
-            csv_rows(BufReader::with_capacity(1 << 16, gz), &name, &|pos| gz_line_at(path, pos.byte()), spec, sink)
+            csv_rows(BufReader::with_capacity(1 << 16, gz), &name, spec, sink)
         }
         Input::Stdin => {
             let mut stdin = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
@@ -172,13 +172,11 @@ pub fn for_each_row(input: &Input, spec: &ColumnSpec, sink: &mut dyn FnMut(&Row<
                     message: "standard input is empty (no header row)".into(),
                 });
             }
-            // csv's own line count: exact for LF files, one short after CRLF.
-            let line = |pos: &csv::Position| pos.line();
             if head.starts_with(&[0x1f, 0x8b]) {
                 let gz = flate2::read::MultiGzDecoder::new(stdin);
-                csv_rows(BufReader::with_capacity(1 << 16, gz), &name, &line, spec, sink)
+                csv_rows(BufReader::with_capacity(1 << 16, gz), &name, spec, sink)
             } else {
-                csv_rows(stdin, &name, &line, spec, sink)
+                csv_rows(stdin, &name, spec, sink)
             }
         }
         Input::Parquet(path) => super::parquet::parquet_rows(path, spec, sink),
@@ -248,10 +246,12 @@ pub fn read_input(input: &Input, spec: &ColumnSpec) -> Result<UnitTable> {
 fn csv_rows(
     reader: impl Read,
     name: &Path,
-    line_of: &dyn Fn(&csv::Position) -> u64,
     spec: &ColumnSpec,
     sink: &mut dyn FnMut(&Row<'_>) -> Result<()>,
 ) -> Result<()> {
+    // Line numbers from the bytes as they pass (CRLF-exact, one pass).
+    let (reader, lines) = LineTracker::new(reader);
+    let line_of = |pos: &csv::Position| lines.borrow().line_at(pos.byte());
     let csv_err = |e: csv::Error| {
         let line = e.position().map(line_of);
         match e.into_kind() {
@@ -285,6 +285,7 @@ fn csv_rows(
     while reader.read_record(&mut record).map_err(csv_err)? {
         rows += 1;
         let pos = record.position().cloned().unwrap_or_else(csv::Position::new);
+        lines.borrow_mut().commit(pos.byte());
         let bad = |idx: usize, value: &str, reason: &str| Error::BadValue {
             path: name.to_path_buf(),
             line: line_of(&pos),
@@ -320,22 +321,4 @@ fn csv_rows(
         });
     }
     Ok(())
-}
-
-/// [`line_at`] for a gzip-compressed file: counts the lines of the
-/// decompressed bytes before the record at `start` (only when an error is
-/// reported).
-fn gz_line_at(path: &Path, start: u64) -> u64 {
-    let Ok(file) = File::open(path) else { return 0 };
-    let gz = BufReader::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)));
-    let mut lines = 1u64;
-    for (i, b) in gz.bytes().enumerate() {
-        let Ok(b) = b else { break };
-        // Line breaks at the record's start belong before it (see `line_at`).
-        if (i as u64) >= start && b != b'\n' && b != b'\r' {
-            break;
-        }
-        lines += u64::from(b == b'\n');
-    }
-    lines
 }

@@ -121,8 +121,8 @@ pub(crate) fn check_unique_header(header: &[String], path: &Path) -> Result<()> 
     Ok(())
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    let line = e.position().map(|p| line_at(path, p.byte()));
+fn csv_error_at(path: &Path, e: csv::Error, lines: &Lines) -> Error {
+    let line = e.position().map(|p| lines.line_at(p.byte()));
     match e.into_kind() {
         csv::ErrorKind::Io(source) => Error::Io { path: path.to_path_buf(), source },
         kind => Error::Csv { path: path.to_path_buf(), line, message: csv_kind_message(&kind) },
@@ -154,6 +154,7 @@ pub fn read_units(path: &Path, spec: &ColumnSpec) -> Result<UnitTable> {
 
 /// The cells of the extra columns of one row, and the byte offset where the
 /// row starts (for [`line_at`]).
+/// Called with a row's extra cells and its 1-based line number.
 pub(crate) type ExtraHook<'a> = dyn FnMut(&[&str], u64) -> Result<()> + 'a;
 
 /// [`read_units`], also handing the cells of the columns `extra` of every
@@ -169,8 +170,9 @@ pub(crate) fn read_units_with(
     hook: &mut ExtraHook<'_>,
 ) -> Result<UnitTable> {
     let file = File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(std::io::BufReader::new(file));
+    let (tracked, lines) = LineTracker::new(std::io::BufReader::new(file));
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(tracked);
+    let csv_error = |path: &Path, e: csv::Error| csv_error_at(path, e, &lines.borrow());
     let header: Vec<String> =
         reader.headers().map_err(|e| csv_error(path, e))?.iter().map(|h| h.trim().to_string()).collect();
     if header.is_empty() || header.iter().all(|h| h.is_empty()) {
@@ -225,11 +227,13 @@ pub(crate) fn read_units_with(
             Err(e) => return Err(csv_error(path, e)),
         }
         let start = record.position().map(|p| p.byte()).unwrap_or(0);
+        lines.borrow_mut().commit(start);
+        let line = lines.borrow().line_at(start);
         let number = |idx: usize| -> Result<f64> {
             let cell = &record[idx];
             parse_number(cell).map_err(|reason| Error::BadValue {
                 path: path.to_path_buf(),
-                line: line_at(path, start),
+                line,
                 column: header[idx].clone(),
                 value: cell.to_string(),
                 reason: reason.to_string(),
@@ -240,7 +244,7 @@ pub(crate) fn read_units_with(
             if cell.is_empty() {
                 return Err(Error::BadValue {
                     path: path.to_path_buf(),
-                    line: line_at(path, start),
+                    line,
                     column: header[idx].clone(),
                     value: String::new(),
                     reason: "empty label".into(),
@@ -267,7 +271,7 @@ pub(crate) fn read_units_with(
         }
         if !extra_idx.is_empty() {
             let cells: Vec<&str> = extra_idx.iter().map(|&i| &record[i]).collect();
-            hook(&cells, start)?;
+            hook(&cells, line)?;
         }
     }
     if arm_of_row.is_empty() {
@@ -298,18 +302,82 @@ pub(crate) fn read_units_with(
     })
 }
 
-/// 1-based line number of the record starting at byte `start`.
-///
-/// Computed from the bytes, only when an error is reported: the `csv`
-/// crate's own line count is one short after CRLF line endings (the `\n` of
-/// a CRLF pair is consumed at the start of the next record).
-pub(crate) fn line_at(path: &Path, start: u64) -> u64 {
-    let Ok(bytes) = std::fs::read(path) else { return 0 };
-    let mut s = (start as usize).min(bytes.len());
-    while s < bytes.len() && (bytes[s] == b'\n' || bytes[s] == b'\r') {
-        s += 1;
+/// Where the line breaks are in the bytes a CSV reader has consumed, so a
+/// record's line number comes from its byte offset as the file is read,
+/// without reading the file a second time (which grew the memory of an
+/// error by the file's size). Only the breaks after the last record handed
+/// on are kept: a few kilobytes, whatever the file.
+#[derive(Debug, Default)]
+pub(crate) struct Lines {
+    /// `\n` before `kept_from`.
+    lines_before: u64,
+    /// Offset from which breaks are kept.
+    kept_from: u64,
+    /// Offsets of `\r` and `\n` at or after `kept_from`, with whether it is `\n`.
+    breaks: std::collections::VecDeque<(u64, bool)>,
+    /// Bytes read so far.
+    read: u64,
+}
+
+impl Lines {
+    /// 1-based line of the record starting at byte `start` (breaks at the
+    /// start belong before it, so CRLF and blank lines count right).
+    pub(crate) fn line_at(&self, start: u64) -> u64 {
+        let mut line = 1 + self.lines_before;
+        let mut s = start;
+        for &(at, newline) in &self.breaks {
+            if at <= s {
+                line += u64::from(newline);
+                if at == s {
+                    s += 1;
+                }
+            } else {
+                break;
+            }
+        }
+        line
     }
-    1 + bytes[..s].iter().filter(|&&b| b == b'\n').count() as u64
+
+    /// Forgets the breaks before `start` (a record at `start` was read).
+    pub(crate) fn commit(&mut self, start: u64) {
+        while let Some(&(at, newline)) = self.breaks.front() {
+            if at >= start {
+                break;
+            }
+            self.lines_before += u64::from(newline);
+            self.breaks.pop_front();
+        }
+        self.kept_from = self.kept_from.max(start);
+    }
+}
+
+/// A reader that records where the line breaks are ([`Lines`]).
+pub(crate) struct LineTracker<R> {
+    inner: R,
+    lines: std::rc::Rc<std::cell::RefCell<Lines>>,
+}
+
+impl<R: std::io::Read> LineTracker<R> {
+    /// Wraps `inner`; the returned handle answers line numbers.
+    pub(crate) fn new(inner: R) -> (Self, std::rc::Rc<std::cell::RefCell<Lines>>) {
+        let lines = std::rc::Rc::new(std::cell::RefCell::new(Lines::default()));
+        (LineTracker { inner, lines: lines.clone() }, lines)
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut lines = self.lines.borrow_mut();
+        let base = lines.read;
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                lines.breaks.push_back((base + i as u64, b == b'\n'));
+            }
+        }
+        lines.read += n as u64;
+        Ok(n)
+    }
 }
 
 /// Sorts labels and rewrites row ids to index the sorted list, so output
@@ -328,6 +396,28 @@ pub(crate) fn relabel_sorted(ids: HashMap<String, u32>, rows: &mut [u32]) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Line numbers from the bytes as read, in one pass, equal those of the
+    /// text: LF, CRLF, blank lines and a quoted line break.
+    #[test]
+    fn line_tracker_counts_lines_in_one_pass() {
+        use std::io::Read;
+        for text in ["a,y\nA,1\nB,x\n", "a,y\r\nA,1\r\n\r\nB,x\r\n", "a,y\nA,\"1\n2\"\nB,x\n"] {
+            let (tracked, lines) = LineTracker::new(text.as_bytes());
+            let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(tracked);
+            let mut record = csv::StringRecord::new();
+            let mut last = 0;
+            while reader.read_record(&mut record).unwrap() {
+                let start = record.position().unwrap().byte();
+                lines.borrow_mut().commit(start);
+                last = lines.borrow().line_at(start);
+            }
+            let expected = text.lines().position(|l| l.starts_with("B,")).unwrap() as u64 + 1;
+            assert_eq!(last, expected, "{text:?}");
+            let mut rest = Vec::new();
+            assert_eq!(reader.into_inner().read_to_end(&mut rest).unwrap(), 0);
+        }
+    }
     use std::io::Write;
 
     fn write(content: &[u8]) -> tempfile::NamedTempFile {
