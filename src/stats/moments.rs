@@ -39,6 +39,19 @@ pub struct Moments {
     mean_x: f64,
     m2_x: f64,
     c_xy: f64,
+    /// Compensation terms of the running means (Neumaier 1974): values near
+    /// 1e15 have an ulp of 0.125, and an uncompensated running mean drifts
+    /// by about `ulp·√n` (0.3 in 2,000 units, 1% of a 32-unit effect).
+    lo_y: f64,
+    lo_x: f64,
+}
+
+/// Adds `inc` to the compensated number `(hi, lo)` (Neumaier's step).
+#[inline]
+fn add_compensated(hi: &mut f64, lo: &mut f64, inc: f64) {
+    let t = *hi + inc;
+    *lo += if hi.abs() >= inc.abs() { (*hi - t) + inc } else { (inc - t) + *hi };
+    *hi = t;
 }
 
 impl Moments {
@@ -92,7 +105,16 @@ impl Moments {
                 "sums consistent with a non-negative variance",
             ));
         }
-        Ok(Self { n, mean_y, m2_y: m2_y.max(0.0), mean_x, m2_x: m2_x.max(0.0), c_xy: sxy - sx * mean_y })
+        Ok(Self {
+            n,
+            mean_y,
+            m2_y: m2_y.max(0.0),
+            mean_x,
+            m2_x: m2_x.max(0.0),
+            c_xy: sxy - sx * mean_y,
+            lo_y: 0.0,
+            lo_x: 0.0,
+        })
     }
 
     /// Adds one unit with metric value `y` and no covariate (`x = 0`).
@@ -106,13 +128,13 @@ impl Moments {
     pub fn push_xy(&mut self, y: f64, x: f64) {
         self.n += 1;
         let n = self.n as f64;
-        let dy = y - self.mean_y;
-        let dx = x - self.mean_x;
-        self.mean_y += dy / n;
-        self.mean_x += dx / n;
-        let dy_after = y - self.mean_y;
+        let dy = (y - self.mean_y) - self.lo_y;
+        let dx = (x - self.mean_x) - self.lo_x;
+        add_compensated(&mut self.mean_y, &mut self.lo_y, dy / n);
+        add_compensated(&mut self.mean_x, &mut self.lo_x, dx / n);
+        let dy_after = (y - self.mean_y) - self.lo_y;
         self.m2_y += dy * dy_after;
-        self.m2_x += dx * (x - self.mean_x);
+        self.m2_x += dx * ((x - self.mean_x) - self.lo_x);
         self.c_xy += dx * dy_after;
     }
 
@@ -127,14 +149,14 @@ impl Moments {
         }
         let (na, nb) = (self.n as f64, other.n as f64);
         let n = na + nb;
-        let dy = other.mean_y - self.mean_y;
-        let dx = other.mean_x - self.mean_x;
+        let dy = (other.mean_y - self.mean_y) + (other.lo_y - self.lo_y);
+        let dx = (other.mean_x - self.mean_x) + (other.lo_x - self.lo_x);
         let w = na * nb / n;
         self.m2_y += other.m2_y + dy * dy * w;
         self.m2_x += other.m2_x + dx * dx * w;
         self.c_xy += other.c_xy + dx * dy * w;
-        self.mean_y += dy * nb / n;
-        self.mean_x += dx * nb / n;
+        add_compensated(&mut self.mean_y, &mut self.lo_y, dy * nb / n);
+        add_compensated(&mut self.mean_x, &mut self.lo_x, dx * nb / n);
         self.n += other.n;
     }
 
@@ -145,7 +167,7 @@ impl Moments {
 
     /// Mean of the metric, `Σy/n` (NaN when `n = 0`).
     pub fn mean(&self) -> f64 {
-        if self.n == 0 { f64::NAN } else { self.mean_y }
+        if self.n == 0 { f64::NAN } else { self.mean_y + self.lo_y }
     }
 
     /// Sample variance of the metric, `m2_y/(n − 1)` (NaN when `n < 2`).
@@ -155,7 +177,7 @@ impl Moments {
 
     /// Mean of the covariate (NaN when `n = 0`).
     pub fn mean_x(&self) -> f64 {
-        if self.n == 0 { f64::NAN } else { self.mean_x }
+        if self.n == 0 { f64::NAN } else { self.mean_x + self.lo_x }
     }
 
     /// Sample variance of the covariate (NaN when `n < 2`).
@@ -180,13 +202,13 @@ impl Moments {
 
     /// The statistics of `y + dy` and `x + dx`: means move, spreads do not.
     pub fn shifted(&self, dy: f64, dx: f64) -> Self {
-        Self { mean_y: self.mean_y + dy, mean_x: self.mean_x + dx, ..*self }
+        Self { mean_y: self.mean() + dy, mean_x: self.mean_x() + dx, lo_y: 0.0, lo_x: 0.0, ..*self }
     }
 
     /// The statistics of `f·y` (the covariate unchanged): the mean scales by
     /// `f`, the variance by `f²`, the covariance with `x` by `f`.
     pub fn scaled_y(&self, f: f64) -> Self {
-        Self { mean_y: self.mean_y * f, m2_y: self.m2_y * f * f, c_xy: self.c_xy * f, ..*self }
+        Self { mean_y: self.mean_y * f, lo_y: self.lo_y * f, m2_y: self.m2_y * f * f, c_xy: self.c_xy * f, ..*self }
     }
 
     fn ddof1(&self, m2: f64) -> f64 {
@@ -377,6 +399,8 @@ impl RatioMoments {
             mean_x: self.mean[1],
             m2_x: self.c[1][1],
             c_xy: self.c[0][1],
+            lo_y: 0.0,
+            lo_x: 0.0,
         }
     }
 }
@@ -384,6 +408,33 @@ impl RatioMoments {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Values near 1e15 (ulp 0.125): the compensated running mean stays
+    /// within an ulp of the exact mean and the variance within 1e-12 of the
+    /// exact one (integer arithmetic), pushed or merged. Uncompensated, the
+    /// mean drifted by 0.3 over 2,000 units and the SE by 4e-6.
+    #[test]
+    fn values_near_1e15_keep_their_digits() {
+        let mut state = 12345u64;
+        let ys: Vec<i64> = (0..2000)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                1_000_000_000_000_000 + ((state >> 33) % 4001) as i64 - 2000
+            })
+            .collect();
+        let n = ys.len() as i128;
+        let sum: i128 = ys.iter().map(|&y| y as i128).sum();
+        let ss: i128 = ys.iter().map(|&y| (y as i128 * n - sum).pow(2)).sum();
+        let exact_var = ss as f64 / (n * n * (n - 1)) as f64;
+        let exact_mean = sum as f64 / n as f64;
+        let pushed = Moments::from_slices(&ys.iter().map(|&y| y as f64).collect::<Vec<_>>(), None);
+        let mut merged = Moments::from_slices(&ys[..700].iter().map(|&y| y as f64).collect::<Vec<_>>(), None);
+        merged.merge(&Moments::from_slices(&ys[700..].iter().map(|&y| y as f64).collect::<Vec<_>>(), None));
+        for m in [pushed, merged] {
+            assert!((m.mean() - exact_mean).abs() <= 0.125, "{} vs {exact_mean}", m.mean());
+            assert!((m.var() / exact_var - 1.0).abs() < 1e-12, "{} vs {exact_var}", m.var());
+        }
+    }
 
     #[test]
     fn merge_equals_pushing_everything() {
