@@ -65,3 +65,23 @@ fn degenerate_replicates_are_counted_not_fatal() {
         json_of(liftlab().args(["power", "--store", "0.5m", "--days", "30", "--replicates", "20", "--format", "json"]));
     assert_eq!(csv["metrics"][0]["degenerate"], 0);
 }
+
+/// `power --mde --format csv` carries the MDE (it was left out): the
+/// searched metric's row has the MDE columns filled, the others empty.
+#[test]
+fn power_mde_csv_carries_the_mde() {
+    let out = liftlab()
+        .args(["power", "--store", "0.5m", "--days", "14", "--replicates", "20", "--mde", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let lift = header.iter().position(|h| h == "mde_lift").expect("mde_lift column");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let filled: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[lift].is_empty()).collect();
+    assert_eq!(filled.len(), 1, "{text}");
+    assert!(filled[0][0].starts_with("margin per session"));
+    assert!(filled[0][lift].parse::<f64>().unwrap() > 0.0);
+}

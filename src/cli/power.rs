@@ -129,6 +129,10 @@ fn progress_bar(total: usize) -> ProgressBar {
     b
 }
 
+/// Monte Carlo evaluations a `--mde` search typically runs (the bar's
+/// initial length, in evaluations).
+const MDE_EVALUATIONS: usize = 8;
+
 /// Runs `liftlab power`.
 pub fn run(args: PowerArgs) -> Result<()> {
     liftlab::limits::check_at_most(
@@ -157,8 +161,23 @@ pub fn run(args: PowerArgs) -> Result<()> {
         PowerMethod::Permutation => MethodChoice::Permutation,
     };
     let methods = PowerMethods { method, permutations: args.permutations };
-    let bar = progress_bar(args.replicates);
-    let progress = |done: usize, _| bar.set_position(done as u64);
+    // One bar for the whole job. The MDE search runs several Monte Carlo
+    // evaluations (about 8: two to bracket, the rest bisecting); the bar
+    // spans them all, and grows if the search needs more.
+    let evaluations = if args.mde { MDE_EVALUATIONS } else { 1 };
+    let bar = progress_bar(args.replicates * evaluations);
+    let finished = std::sync::atomic::AtomicUsize::new(0);
+    let progress = |done: usize, total: usize| {
+        let before = finished.load(std::sync::atomic::Ordering::Relaxed);
+        let position = (before * total + done) as u64;
+        if position > bar.length().unwrap_or(0) {
+            bar.set_length(position + total as u64);
+        }
+        bar.set_position(position);
+        if done == total {
+            finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
     let text = if let Some(file) = &args.from {
         let spec = ColumnSpec {
             variant: None,
@@ -211,10 +230,11 @@ pub fn run(args: PowerArgs) -> Result<()> {
                 m.metric, m.degenerate, args.replicates
             );
         }
-        match args.format {
-            OutputFormat::Table => table::power_table(&report),
-            OutputFormat::Json => json::to_json(&report)? + "\n",
-            OutputFormat::Csv => csv::power_csv(&report.metrics)?,
+        match (args.format, &report.mde) {
+            (OutputFormat::Table, _) => table::power_table(&report),
+            (OutputFormat::Json, _) => json::to_json(&report)? + "\n",
+            (OutputFormat::Csv, Some(mde)) => csv::power_mde_csv(&report.metrics, mde)?,
+            (OutputFormat::Csv, None) => csv::power_csv(&report.metrics)?,
         }
     };
     emit(&text)

@@ -274,6 +274,45 @@ pub fn power_csv(metrics: &[crate::montecarlo::MetricPower]) -> csv::Result<Stri
     )
 }
 
+/// Columns `power --mde` adds to [`POWER_COLUMNS`], filled on the row of
+/// the metric searched and empty on the others.
+pub const MDE_COLUMNS: &[&str] =
+    &["mde_target_power", "mde_lift", "mde_true_lift", "mde_power", "mde_power_se", "mde_analytic", "mde_evaluations"];
+
+/// [`power_csv`] with the simulated MDE's columns ([`MDE_COLUMNS`]); the
+/// evaluations are `lift:power` pairs separated by `;`.
+///
+/// # Errors
+/// Only if the CSV writer fails.
+pub fn power_mde_csv(
+    metrics: &[crate::montecarlo::MetricPower],
+    mde: &crate::montecarlo::SimulatedMde,
+) -> csv::Result<String> {
+    let header: Vec<&str> = POWER_COLUMNS.iter().chain(MDE_COLUMNS).copied().collect();
+    let plain = power_csv(metrics)?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut reader = csv::Reader::from_reader(plain.as_bytes());
+    for (record, m) in reader.records().zip(metrics) {
+        let mut row: Vec<String> = record?.iter().map(str::to_string).collect();
+        if m.metric == mde.metric {
+            let evaluations: Vec<String> = mde.evaluations.iter().map(|(l, p)| format!("{l}:{p}")).collect();
+            row.extend([
+                num(mde.target_power),
+                num(mde.lift),
+                num(mde.true_lift),
+                num(mde.power),
+                num(mde.power_se),
+                num(mde.analytic_mde),
+                evaluations.join(";"),
+            ]);
+        } else {
+            row.extend(std::iter::repeat_n(String::new(), MDE_COLUMNS.len()));
+        }
+        rows.push(row);
+    }
+    write_rows(&header, rows.into_iter())
+}
+
 /// Columns of the frontier CSV, in order: one row per revenue, duration
 /// and holdout.
 pub const FRONTIER_COLUMNS: &[&str] = &[
