@@ -136,7 +136,8 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let share = run_as.len(grid.units()) as f64 / grid.units().max(1) as f64;
     let seconds =
         liftlab::limits::check_sessions("the grid's replicates, days and stores", grid.simulated_sessions() * share)?;
-    liftlab::limits::announce(&format!("this shard simulates {} tests", run_as.len(grid.units())), seconds);
+    let what = if shard.is_some() { "this shard simulates" } else { "the sweep simulates" };
+    liftlab::limits::announce(&format!("{what} {} tests", run_as.len(grid.units())), seconds);
     let bar = progress_bar(run_as.len(grid.units()) as usize, &format!("shard {}/{}", run_as.index, run_as.count));
     let rows = run_shard(&grid, run_as, &|done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
