@@ -667,6 +667,10 @@ pub(crate) fn analyze_source(table: &dyn AnalysisSource, config: &AnalysisConfig
                             }
                             results.push(r)
                         }
+                        // A streamed source cannot run the permutation test a
+                        // segment needs: the caller re-reads the rows
+                        // ([`analyze_input`]) rather than skip the segment.
+                        Err(e @ Error::NeedsUnitRows { .. }) => return Err(e),
                         Err(e) => warnings.push(format!(
                             "{} / {} / segment {label:?}: skipped: {e}",
                             table.metric_names()[m],
