@@ -18,4 +18,5 @@ mod stream;
 mod summary;
 mod sweep;
 mod util;
+mod validate;
 mod weekly;

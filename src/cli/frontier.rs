@@ -102,6 +102,16 @@ pub fn run(args: FrontierArgs) -> Result<()> {
         liftlab::limits::MAX_REPLICATES,
         "replicates per simulated check",
     )?;
+    // The simulation itself needs at least 10 tests; say so with the flag the user typed
+    // (0 turns the checks off).
+    if (1..10).contains(&config.check_replicates) {
+        return Err(liftlab::Error::invalid(
+            "--checks",
+            config.check_replicates,
+            "0 (no checks) or at least 10 simulated tests",
+        )
+        .into());
+    }
     for &r in &config.check_revenues {
         liftlab::limits::check_revenue("--check-revenues", r)?;
     }
