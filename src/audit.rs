@@ -808,6 +808,23 @@ pub fn audit(profile: &StoreProfile, config: &AuditConfig, progress: &(dyn Fn(us
     })
 }
 
+/// Simulated sessions an [`audit`] of `profile` runs at most, for work
+/// estimates and [`crate::limits::check_sessions`]: per lift and replicate
+/// the four field rules' designs (84 + 60 + 28 + 180 days) and the
+/// recommended rule's group-sequential test (up to [`MAX_TEST_DAYS`]), plus
+/// the baseline pilot ([`PILOT_HORIZON_DAYS`]), at the profile's sessions
+/// per day. An upper bound: the recommended test is often shorter, or
+/// decided on cost without a simulation.
+pub fn simulated_sessions(profile: &StoreProfile, config: &AuditConfig) -> f64 {
+    let field: u32 = [Rule::WeeklyPeeking, Rule::TwoWindows8pct, Rule::OffSwitch2wk, Rule::PrePostAov]
+        .into_iter()
+        .map(|r| field_design(r).days)
+        .sum();
+    let per_replicate = f64::from(field + MAX_TEST_DAYS);
+    let tests = config.lifts.len() as f64 * config.replicates as f64;
+    profile.sessions_per_day() * (tests * per_replicate + f64::from(PILOT_HORIZON_DAYS))
+}
+
 /// Audits the same profile at several annual revenues (the plot's store
 /// sizes): one [`audit`] per revenue, named `names[i]`, with progress
 /// counted over all of them.

@@ -136,6 +136,10 @@ pub struct FrontierCheck {
     /// `|simulated − analytic| > 3 MC SE`, or the A/A rate above
     /// `α + 3 MC SE`.
     pub disagrees: bool,
+    /// Replicates whose analysis was impossible (e.g. no control buyer):
+    /// counted here and left out of the rates, which are shares of the
+    /// other replicates ([`crate::montecarlo::MetricPower::degenerate`]).
+    pub degenerate: usize,
 }
 
 /// The verdict for one store size.
@@ -486,6 +490,7 @@ fn checks(
                 aa_false_positive_rate: r.aa_false_positive_rate,
                 aa_false_positive_rate_se: r.aa_false_positive_rate_se,
                 disagrees,
+                degenerate: r.degenerate,
             });
         }
     }
@@ -525,7 +530,8 @@ fn power_curve(
                 true_lift: r.true_lift,
                 analytic_power: analytic_power(cal, metric, revenue, days as f64, h, cuped, r.true_lift, config.alpha),
                 simulated_power: simulated,
-                simulated_power_se: (simulated * (1.0 - simulated) / config.check_replicates as f64).sqrt(),
+                // Over the valid replicates (the same bits as over all when none is degenerate).
+                simulated_power_se: if lift == 0.0 { r.aa_false_positive_rate_se } else { r.power_se },
             });
         }
     }

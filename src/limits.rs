@@ -106,6 +106,107 @@ pub fn check_aov(flag: &str, usd: f64) -> Result<()> {
     }
 }
 
+/// Most scenarios one sweep grid may cross (`stores × days × holdouts ×
+/// lifts × methods`). Counted before the scenarios are built: each is a
+/// ~100-byte record, a pilot A/A test when a permutation row may run, and a
+/// summary row per metric; a few thousand values per list used to ask for
+/// billions of them (hundreds of GB). 10,000 is 400 times the issue-11
+/// sweep's 24; larger studies are several grids.
+pub const MAX_SCENARIOS: usize = 10_000;
+
+/// Most simulated tests (`scenarios × replicates`, the sweep's addresses)
+/// in one grid: each is a line of about 1 KB in the shard and
+/// `results.jsonl` files and about 0.6 KB in memory when shards are merged,
+/// so 1 GB of results and 0.6 GB of memory at the limit.
+pub const MAX_SWEEP_TESTS: usize = 1_000_000;
+
+/// Narrowest `power --mde-tolerance`: the bisection stops when the
+/// bracket's `hi/lo ≤ 1 + tolerance`, and each halving of the tolerance
+/// costs one more Monte Carlo evaluation of every replicate. At 1e-3 the
+/// search runs about 13 evaluations ([`crate::montecarlo::mde_evaluations`]);
+/// a narrower bracket is below the Monte Carlo noise of the power it
+/// brackets (±0.13 points of power even at [`MAX_REPLICATES`], a few tenths
+/// of a percent of the lift), and below 1.1e-16 `1 + tolerance` rounds to 1
+/// and the bisection would never stop (`--mde-tolerance 1e-300` used to
+/// run forever).
+pub const MIN_MDE_TOLERANCE: f64 = 1e-3;
+
+/// Checks a simulated-MDE bracket tolerance: in
+/// [[`MIN_MDE_TOLERANCE`], 1).
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `flag`, the value and the range.
+pub fn check_mde_tolerance(flag: &str, tolerance: f64) -> Result<()> {
+    if (MIN_MDE_TOLERANCE..1.0).contains(&tolerance) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            flag,
+            tolerance,
+            "a relative bracket width from 0.001 to below 1, e.g. 0.05 (each halving costs one more \
+             Monte Carlo evaluation; narrower is below the Monte Carlo noise)",
+        ))
+    }
+}
+
+/// Permuted units per second per core in the permutation tests of a Monte
+/// Carlo power run. A re-randomization draws every listed unit (a buyer:
+/// non-buyers with equal values move together as one group) plus a fixed
+/// cost of about [`PERMUTATION_OVERHEAD_UNITS`]; measured on the default
+/// 1.5m store, 30 days: `power --method permutation --replicates 20
+/// --permutations 20000` is 1.6e6 re-randomizations of about 1,540 buyers
+/// in 2.6 s on 2 cores.
+pub const PERMUTED_UNITS_PER_SECOND: f64 = 1e9;
+
+/// Fixed cost of one re-randomization, in permuted units (the grouped
+/// non-buyers and the statistic), from the same measurement and a 5m store.
+pub const PERMUTATION_OVERHEAD_UNITS: f64 = 1700.0;
+
+/// Most permuted units in all in one command's simulated permutation tests
+/// (`re-randomizations × (units + overhead)`): about 1.4 hours at
+/// [`PERMUTED_UNITS_PER_SECOND`] on 2 cores, the time [`MAX_SESSIONS`]
+/// allows the simulation itself. The re-randomizations' statistics are
+/// not kept (only a count), so time, not memory, is the bound.
+pub const MAX_PERMUTED_UNITS: f64 = 1e13;
+
+/// Permuted units of `draws` re-randomizations of about `units` listed
+/// units each: `draws × (units + PERMUTATION_OVERHEAD_UNITS)`.
+pub fn permuted_units(draws: f64, units: f64) -> f64 {
+    draws * (units + PERMUTATION_OVERHEAD_UNITS)
+}
+
+/// Checks the simulated permutation tests of a command: `draws`
+/// re-randomizations (replicates × A/B and A/A × permuted metrics ×
+/// `--permutations`) of about `units` listed units each, against
+/// [`MAX_PERMUTED_UNITS`]; returns the estimated seconds.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `flags` (what to lower) when above.
+pub fn check_permutation_work(flags: &str, draws: f64, units: f64) -> Result<f64> {
+    check_permuted_units(flags, permuted_units(draws, units))
+}
+
+/// Checks permuted units in all ([`permuted_units`], summed over a
+/// command's scenarios) against [`MAX_PERMUTED_UNITS`]; returns the
+/// estimated seconds.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `flags` (what to lower) when above.
+pub fn check_permuted_units(flags: &str, work: f64) -> Result<f64> {
+    if !(work <= MAX_PERMUTED_UNITS) {
+        return Err(Error::invalid(
+            flags,
+            format!("{work:.3e} permuted units"),
+            &format!(
+                "at most {MAX_PERMUTED_UNITS:.0e} permuted units per command (re-randomizations x units; about {} \
+                 on 2 cores); lower them, or test with Welch only (--method welch; methods = [\"welch\"] in a grid)",
+                duration(MAX_PERMUTED_UNITS / (2.0 * PERMUTED_UNITS_PER_SECOND))
+            ),
+        ));
+    }
+    Ok(work / (PERMUTED_UNITS_PER_SECOND * threads()))
+}
+
 /// The threads rayon will use.
 fn threads() -> f64 {
     rayon::current_num_threads().max(1) as f64

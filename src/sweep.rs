@@ -235,6 +235,32 @@ impl Grid {
         if !(10..=crate::limits::MAX_REPLICATES).contains(&replicates) {
             return Err(bad(format!("key `replicates` = {replicates}: expected 10 to 100,000 simulated tests")));
         }
+        // The cross product is counted before it is built: a grid of a few
+        // thousand values per list would otherwise ask for billions of
+        // scenarios (hundreds of GB) before any check.
+        let lists = [stores.len(), raw.days.len(), holdouts.len(), raw.lifts.len(), methods.len()];
+        let scenarios = lists.iter().try_fold(1usize, |n, &l| n.checked_mul(l)).unwrap_or(usize::MAX);
+        if scenarios > crate::limits::MAX_SCENARIOS {
+            return Err(bad(format!(
+                "the grid crosses {} scenarios (stores x days x holdouts x lifts x methods = {}): at most {} \
+                 (limits::MAX_SCENARIOS); split it into several grids or shorten the lists",
+                crate::report::format::count(scenarios as f64),
+                lists.map(|l| l.to_string()).join(" x "),
+                crate::report::format::count(crate::limits::MAX_SCENARIOS as f64)
+            )));
+        }
+        let tests = scenarios as f64 * replicates as f64;
+        if tests > crate::limits::MAX_SWEEP_TESTS as f64 {
+            return Err(bad(format!(
+                "key `replicates` = {replicates}: {} scenarios x {replicates} replicates is {} simulated tests; \
+                 at most {} per grid (limits::MAX_SWEEP_TESTS: each is a line of about 1 KB in results.jsonl); \
+                 use at most {} replicates or fewer scenarios",
+                scenarios,
+                crate::report::format::count(tests),
+                crate::report::format::count(crate::limits::MAX_SWEEP_TESTS as f64),
+                crate::limits::MAX_SWEEP_TESTS / scenarios.max(1)
+            )));
+        }
         let permutations = raw.permutations.unwrap_or(POWER_PERMUTATIONS);
         if permutations == 0 || permutations > crate::limits::MAX_RESAMPLES {
             return Err(bad(format!("key `permutations` = {permutations}: expected 1 to 1,000,000 re-randomizations")));
@@ -305,6 +331,26 @@ impl Grid {
                     .unwrap_or_else(|_| StoreProfile::with_annual_revenue(sc.annual_revenue_usd));
                 let per_day = p.sessions_per_day() * sc.annual_revenue_usd / p.annual_revenue_usd;
                 2.0 * per_day * f64::from(sc.days) * self.replicates as f64
+            })
+            .sum()
+    }
+
+    /// Permuted units of the grid's `permutation` scenarios (two permuted
+    /// metrics, A/B and A/A, `permutations` each per replicate; see
+    /// [`crate::limits::permuted_units`]), for the work estimate. `auto`
+    /// scenarios run the permutation test only where a pilot A/A test says
+    /// `analyze` would, which is not known before they start: not counted.
+    pub fn permuted_units(&self) -> f64 {
+        self.scenarios()
+            .iter()
+            .filter(|sc| sc.method == "permutation")
+            .map(|sc| {
+                let p = StoreProfile::preset(&sc.store)
+                    .unwrap_or_else(|_| StoreProfile::with_annual_revenue(sc.annual_revenue_usd));
+                let orders = p.sessions_per_day() * p.conversion_rate * sc.annual_revenue_usd / p.annual_revenue_usd
+                    * f64::from(sc.days);
+                let draws = 2.0 * 2.0 * self.replicates as f64 * self.permutations as f64;
+                crate::limits::permuted_units(draws, orders)
             })
             .sum()
     }

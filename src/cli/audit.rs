@@ -8,7 +8,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{OutputFormat, emit};
-use liftlab::audit::{AuditConfig, DEFAULT_LIFTS, PLOT_LIFTS, PLOT_STORES, audit, audit_stores, check_replicates};
+use liftlab::audit::{
+    self, AuditConfig, DEFAULT_LIFTS, PLOT_LIFTS, PLOT_STORES, audit, audit_stores, check_replicates,
+};
 use liftlab::report::{audit as audit_report, audit_plot, json};
 use liftlab::store::{PRESETS, StoreProfile};
 
@@ -77,6 +79,22 @@ pub fn run(args: AuditArgs) -> Result<()> {
     profile.validate()?;
     // Checked even without --plot: a nonsense value is an error, not ignored.
     check_replicates("--plot-replicates", args.plot_replicates)?;
+    let mut seconds =
+        liftlab::limits::check_sessions("--replicates and --lift", audit::simulated_sessions(&profile, &config))?;
+    if args.plot.is_some() {
+        let plot_config =
+            AuditConfig { lifts: PLOT_LIFTS.to_vec(), replicates: args.plot_replicates, ..config.clone() };
+        let sessions: f64 = PLOT_STORES
+            .iter()
+            .map(|&n| {
+                let revenue = PRESETS.iter().find(|p| p.0 == n).expect("a preset").1;
+                let p = StoreProfile { annual_revenue_usd: revenue, ..profile.clone() };
+                audit::simulated_sessions(&p, &plot_config)
+            })
+            .sum();
+        seconds += liftlab::limits::check_sessions("--plot-replicates", sessions)?;
+    }
+    liftlab::limits::announce("the audit (an upper bound)", seconds);
     let progress = bar("audit");
     let report = audit(&profile, &config, &|done, total| {
         progress.set_length(total as u64);

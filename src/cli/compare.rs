@@ -145,18 +145,23 @@ impl CompareArgs {
     }
 }
 
+/// Sessions a comparison simulates: a month at the store for each policy
+/// per replicate, and along the break-even sweep (also `report`'s estimate).
+pub(super) fn sessions(profile: &StoreProfile, config: &CompareConfig) -> f64 {
+    let month = 30.44 * profile.sessions_per_day() / profile.annual_revenue_usd;
+    let sweep: f64 = config.revenues.iter().sum::<f64>() * config.sweep_replicates as f64;
+    let at_store = config.replicates.unwrap_or(200) as f64 * profile.annual_revenue_usd;
+    2.0 * month * (sweep + at_store)
+}
+
 /// Runs `liftlab compare`.
 pub fn run(args: CompareArgs) -> Result<()> {
     let profile = args.profile()?;
     let config = args.config()?;
     config.validate()?;
-    // Simulated months: at the store for each policy, and along the break-even sweep.
-    let month = 30.44 * profile.sessions_per_day() / profile.annual_revenue_usd;
-    let sweep: f64 = config.revenues.iter().sum::<f64>() * config.sweep_replicates as f64;
-    let at_store = config.replicates.unwrap_or(200) as f64 * profile.annual_revenue_usd;
     let seconds = liftlab::limits::check_sessions(
         "--replicates, --sweep-replicates and --revenues",
-        2.0 * month * (sweep + at_store),
+        sessions(&profile, &config),
     )?;
     liftlab::limits::announce("the simulated months", seconds);
     let bar = if std::io::stderr().is_terminal() {

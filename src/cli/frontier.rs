@@ -138,6 +138,15 @@ pub fn run(args: FrontierArgs) -> Result<()> {
     });
     bar.finish_and_clear();
     let report = report?;
+    for c in report.checks.iter().filter(|c| c.degenerate * 100 > config.check_replicates) {
+        eprintln!(
+            "warning: check at {} a year, {}: {} of {} simulated tests were degenerate (no analysis possible, e.g. no control buyer) and are left out of its rates",
+            liftlab::report::format::usd_short(c.annual_revenue_usd),
+            c.metric,
+            c.degenerate,
+            config.check_replicates
+        );
+    }
     if let Some(dir) = &args.plot {
         let written = frontier_plot::frontier_plots(&report, dir)
             .with_context(|| format!("cannot write the plots into {}", dir.display()))?;

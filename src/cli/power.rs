@@ -12,7 +12,8 @@ use liftlab::experiment::MethodChoice;
 use liftlab::io::{ColumnSpec, Input, read_input};
 use liftlab::montecarlo::looks::monte_carlo_looks;
 use liftlab::montecarlo::{
-    POWER_PERMUTATIONS, PowerConfig, PowerMethods, PowerReport, data_power, monte_carlo_power_with, simulated_mde,
+    MetricPower, POWER_PERMUTATIONS, PowerConfig, PowerMethods, PowerReport, PowerScenario, data_power,
+    mde_evaluations, monte_carlo_power_with, orders_per_test, simulated_mde,
 };
 use liftlab::report::looks::{looks_csv, looks_table};
 use liftlab::report::{csv, json, table};
@@ -129,9 +130,51 @@ fn progress_bar(total: usize) -> ProgressBar {
     b
 }
 
-/// Monte Carlo evaluations a `--mde` search typically runs (the bar's
-/// initial length, in evaluations).
-const MDE_EVALUATIONS: usize = 8;
+/// Estimated seconds of the simulated permutation tests (checked against
+/// [`liftlab::limits::MAX_PERMUTED_UNITS`]). `--method permutation` runs
+/// two permutation rows; `auto` runs those `analyze` would choose, which
+/// a pilot A/A test decides: it is simulated here only when two rows
+/// would be worth announcing or above the limit.
+fn permutation_seconds(
+    args: &PowerArgs,
+    profile: &liftlab::store::StoreProfile,
+    sim: &liftlab::sim::SimConfig,
+    config: &PowerConfig,
+    methods: &PowerMethods,
+    evaluations: usize,
+) -> Result<f64> {
+    let flags = "--permutations and --replicates";
+    let orders = orders_per_test(profile, sim);
+    let draws = |metrics: f64| 2.0 * metrics * (args.replicates * evaluations) as f64 * args.permutations as f64;
+    // A permutation row's MDE runs the permutation test whatever --method says.
+    let permutation_mde =
+        args.mde && matches!(args.mde_metric, MdeMetric::MarginPermutation | MdeMetric::RevenuePermutation);
+    let method = if permutation_mde { PowerMethod::Permutation } else { args.method };
+    let seconds = match method {
+        PowerMethod::Welch => 0.0,
+        PowerMethod::Permutation => liftlab::limits::check_permutation_work(flags, draws(2.0), orders)?,
+        PowerMethod::Auto => match liftlab::limits::check_permutation_work(flags, draws(2.0), orders) {
+            Ok(s) if s <= liftlab::limits::ANNOUNCE_SECONDS => s,
+            _ => {
+                let scenario = PowerScenario::new(profile, sim, args.lift, config, methods)?;
+                let draws = scenario.permutation_draws(args.replicates * evaluations);
+                liftlab::limits::check_permutation_work(flags, draws, orders)?
+            }
+        },
+    };
+    Ok(seconds)
+}
+
+/// Warns on stderr for each row with more than 1% degenerate replicates
+/// (left out of its rates).
+fn warn_degenerate(metrics: &[MetricPower], replicates: usize, what: &str, remedy: &str) {
+    for m in metrics.iter().filter(|m| m.degenerate * 100 > replicates) {
+        eprintln!(
+            "warning: {}: {} of {replicates} {what} were degenerate (no analysis possible, e.g. no control buyer) and are left out of its rates; {remedy} avoids them",
+            m.metric, m.degenerate
+        );
+    }
+}
 
 /// Runs `liftlab power`.
 pub fn run(args: PowerArgs) -> Result<()> {
@@ -146,14 +189,7 @@ pub fn run(args: PowerArgs) -> Result<()> {
     }
     // Checked with or without --mde: a nonsense value is an error, not ignored.
     liftlab::error::check_open_unit("--power", args.power)?;
-    if !(args.mde_tolerance > 0.0 && args.mde_tolerance < 1.0) {
-        return Err(liftlab::Error::invalid(
-            "--mde-tolerance",
-            args.mde_tolerance,
-            "a relative bracket width in (0, 1), e.g. 0.05",
-        )
-        .into());
-    }
+    liftlab::limits::check_mde_tolerance("--mde-tolerance", args.mde_tolerance)?;
     let config = PowerConfig { replicates: args.replicates, alpha: args.alpha, seed: args.seed };
     let method = match args.method {
         PowerMethod::Auto => MethodChoice::Auto,
@@ -162,9 +198,9 @@ pub fn run(args: PowerArgs) -> Result<()> {
     };
     let methods = PowerMethods { method, permutations: args.permutations };
     // One bar for the whole job. The MDE search runs several Monte Carlo
-    // evaluations (about 8: two to bracket, the rest bisecting); the bar
-    // spans them all, and grows if the search needs more.
-    let evaluations = if args.mde { MDE_EVALUATIONS } else { 1 };
+    // evaluations (7 at the default tolerance: three to bracket, the rest
+    // bisecting); the bar spans them all, and grows if the search needs more.
+    let evaluations = if args.mde { mde_evaluations(args.mde_tolerance) } else { 1 };
     let bar = progress_bar(args.replicates * evaluations);
     let finished = std::sync::atomic::AtomicUsize::new(0);
     let progress = |done: usize, total: usize| {
@@ -190,6 +226,7 @@ pub fn run(args: PowerArgs) -> Result<()> {
         let report = data_power(&units, args.store.holdout, args.lift, &config, &methods, &progress);
         bar.finish_and_clear();
         let report = report.with_context(|| format!("cannot re-randomize {}", file.display()))?;
+        warn_degenerate(&report.metrics, args.replicates, "re-randomizations", "a larger --holdout or more rows");
         match args.format {
             OutputFormat::Table => table::data_power_table(&report),
             OutputFormat::Json => json::to_json(&report)? + "\n",
@@ -199,11 +236,19 @@ pub fn run(args: PowerArgs) -> Result<()> {
         let profile = args.store.profile()?;
         let sim = args.store.sim_config(args.seed, 1);
         liftlab::limits::check_days("--days", f64::from(args.store.days))?;
-        // A/B and A/A per replicate; the MDE search runs about 8 steps.
-        let tests = 2.0 * args.replicates as f64 * if args.mde { 8.0 } else { 1.0 };
+        // A/B and A/A per replicate, in each of the MDE search's evaluations.
+        let tests = 2.0 * (args.replicates * evaluations) as f64;
         let sessions = tests * profile.sessions_per_day() * f64::from(args.store.days);
-        let seconds = liftlab::limits::check_sessions("--replicates and --days", sessions)?;
-        liftlab::limits::announce(&format!("{} simulated tests", args.replicates), seconds);
+        let mut seconds = liftlab::limits::check_sessions("--replicates and --days", sessions)?;
+        if args.looks.is_none() {
+            seconds += permutation_seconds(&args, &profile, &sim, &config, &methods, evaluations)?;
+        }
+        let what = if args.mde {
+            format!("{} simulated tests in each of about {evaluations} evaluations", args.replicates)
+        } else {
+            format!("{} simulated tests", args.replicates)
+        };
+        liftlab::limits::announce(&what, seconds);
         if let Some(k) = args.looks {
             let report = monte_carlo_looks(&profile, &sim, args.lift, k, &config, &progress);
             bar.finish_and_clear();
@@ -224,12 +269,7 @@ pub fn run(args: PowerArgs) -> Result<()> {
         };
         bar.finish_and_clear();
         let report = report?;
-        for m in report.metrics.iter().filter(|m| m.degenerate * 100 > args.replicates) {
-            eprintln!(
-                "warning: {}: {} of {} simulated tests were degenerate (no analysis possible, e.g. no control buyer) and are left out of its rates; a longer test or a larger store avoids them",
-                m.metric, m.degenerate, args.replicates
-            );
-        }
+        warn_degenerate(&report.metrics, args.replicates, "simulated tests", "a longer test or a larger store");
         match (args.format, &report.mde) {
             (OutputFormat::Table, _) => table::power_table(&report),
             (OutputFormat::Json, _) => json::to_json(&report)? + "\n",

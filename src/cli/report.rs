@@ -7,9 +7,9 @@ use anyhow::{Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use liftlab::audit::{Rule, check_replicates};
+use liftlab::audit::{AuditConfig, Rule, check_replicates};
 use liftlab::compare::{CompareConfig, compare};
-use liftlab::report::owner::{OwnerConfig, owner_html, owner_report};
+use liftlab::report::owner::{AUDIT_LIFTS, OwnerConfig, owner_html, owner_report};
 use liftlab::store::StoreProfile;
 
 /// Flags of `liftlab report`.
@@ -104,6 +104,8 @@ pub fn run(args: ReportArgs) -> Result<()> {
     }
     profile.validate()?;
     check_replicates("--replicates", args.replicates)?;
+    // Checked before minutes of comparison, not after it.
+    liftlab::limits::check_days("--days", f64::from(args.days))?;
     let config = OwnerConfig {
         store_flags: store_flags(&args),
         seed: args.seed,
@@ -133,6 +135,21 @@ pub fn run(args: ReportArgs) -> Result<()> {
     compare_config
         .validate()
         .map_err(|e| anyhow::anyhow!(e.to_string().replace("--replicates", "--compare-replicates")))?;
+    // The page's work: the comparison, the vendor's simulated test and the audit.
+    let audit_config = AuditConfig {
+        lifts: AUDIT_LIFTS.to_vec(),
+        replicates: args.replicates,
+        seed: args.seed,
+        ..AuditConfig::default()
+    };
+    let sessions = super::compare::sessions(&profile, &compare_config)
+        + profile.sessions_per_day() * f64::from(args.days)
+        + liftlab::audit::simulated_sessions(&profile, &audit_config);
+    let seconds = liftlab::limits::check_sessions(
+        "--annual-revenue, --replicates, --compare-replicates and --sweep-replicates",
+        sessions,
+    )?;
+    liftlab::limits::announce("the report's simulations (an upper bound)", seconds);
     let comparison = compare(&profile, &compare_config, &|done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);

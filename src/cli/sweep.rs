@@ -135,7 +135,11 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let run_as = shard.unwrap_or(Shard::ALL);
     let share = run_as.len(grid.units()) as f64 / grid.units().max(1) as f64;
     let seconds =
-        liftlab::limits::check_sessions("the grid's replicates, days and stores", grid.simulated_sessions() * share)?;
+        liftlab::limits::check_sessions("the grid's replicates, days and stores", grid.simulated_sessions() * share)?
+            + liftlab::limits::check_permuted_units(
+                "the grid's replicates and permutations",
+                grid.permuted_units() * share,
+            )?;
     let what = if shard.is_some() { "this shard simulates" } else { "the sweep simulates" };
     liftlab::limits::announce(&format!("{what} {} tests", run_as.len(grid.units())), seconds);
     let bar = progress_bar(run_as.len(grid.units()) as usize, &format!("shard {}/{}", run_as.index, run_as.count));

@@ -452,9 +452,13 @@ fn moments(s: &Sums, center: (f64, f64)) -> Result<Moments> {
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for fewer than 10 replicates, α or the
-/// holdout outside (0, 1), `lift ≤ −1` or no permutations;
-/// [`Error::EmptyArm`] if a replicate leaves an arm with fewer than 2
-/// units; [`Error::Degenerate`] if a metric has no variance in an arm.
+/// holdout outside (0, 1), `lift ≤ −1` or no permutations, or permutation
+/// tests above [`crate::limits::MAX_PERMUTED_UNITS`];
+/// [`Error::EmptyArm`] or [`Error::Degenerate`] (the first replicate's)
+/// only if every replicate of every row is degenerate: a replicate that
+/// leaves an arm with fewer than 2 units, or a metric without variance in
+/// an arm, is counted in [`MetricPower::degenerate`] and left out of that
+/// row's rates.
 pub fn data_power(
     table: &UnitTable,
     holdout: f64,
@@ -523,23 +527,56 @@ pub fn data_power(
             c
         })
         .collect();
+    // Each permuted column is re-randomized B times in the A/A test and its A/B twin.
+    crate::limits::check_permutation_work(
+        "--permutations and --replicates",
+        2.0 * config.replicates as f64 * permuted.len() as f64 * methods.permutations as f64,
+        n,
+    )?;
     columns.extend(permuted);
     let coin = Coin::new(holdout);
     let k = config.replicates;
     let done = std::sync::atomic::AtomicUsize::new(0);
     let perm_config =
         |seed, intervals| PermutationConfig { resamples: methods.permutations, alpha: config.alpha, seed, intervals };
+    // The first (lowest-numbered) degenerate replicate's error: the message
+    // when every replicate is degenerate, the same whatever the threads.
+    let first_degenerate: std::sync::Mutex<Option<(usize, Error)>> = std::sync::Mutex::new(None);
+    let degenerate = |r: usize, e: Error| -> Result<Outcome> {
+        match e {
+            Error::Degenerate { .. } | Error::EmptyArm { .. } => {
+                let mut first = first_degenerate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if first.as_ref().is_none_or(|(r0, _)| r < *r0) {
+                    *first = Some((r, e));
+                }
+                Ok(Outcome::DEGENERATE)
+            }
+            other => Err(other),
+        }
+    };
     // One replicate: its control sums, column after column from its stream.
+    // An analysis that is impossible in this replicate (an arm under 2 units,
+    // no variance) is a degenerate outcome, counted and left out of the rates.
     let replicate = |r: usize, draws: &[(Sums, Option<Assignment>)]| -> Result<Vec<Outcome>> {
         let mut out = Vec::new();
         for (j, (col, (sc, assignment))) in columns.iter().zip(draws).enumerate() {
             let st: Sums = std::array::from_fn(|i| col.total[i] - sc[i]);
-            for (arm, n) in [("control", sc[0]), ("treatment", st[0])] {
-                if n < 2.0 {
-                    return Err(Error::EmptyArm { arm: arm.into(), segment: None, n: n as u64 });
+            let arms = || -> Result<(Moments, Moments)> {
+                for (arm, n) in [("control", sc[0]), ("treatment", st[0])] {
+                    if n < 2.0 {
+                        return Err(Error::EmptyArm { arm: arm.into(), segment: None, n: n as u64 });
+                    }
                 }
-            }
-            let (mc, mt) = (moments(sc, col.center)?, moments(&st, col.center)?);
+                Ok((moments(sc, col.center)?, moments(&st, col.center)?))
+            };
+            let (mc, mt) = match arms() {
+                Ok(m) => m,
+                Err(e) => {
+                    let d = degenerate(r, e)?;
+                    out.extend(std::iter::repeat_n(d, col.methods.len()));
+                    continue;
+                }
+            };
             let mt_ab = mt.scaled_y(1.0 + lift);
             // A split can leave an arm without a single non-zero value when
             // the file has few: say so, with what would help.
@@ -555,25 +592,29 @@ pub fn data_power(
                 other => other,
             };
             for &(_, method) in &col.methods {
-                let aa = test(&mc, &mt, method, config.alpha).map_err(context)?;
-                // With no lift the A/B twin is the A/A test itself.
-                let ab = if lift == 0.0 { aa } else { test(&mc, &mt_ab, method, config.alpha).map_err(context)? };
-                let (ab, aa) = match (method, assignment) {
-                    (Method::Permutation { .. }, Some(a)) => {
-                        let seed = permutation_seed(config.seed, r as u64, j as u64);
-                        let p_aa = permutation_test_grouped(&col.arms(a, 1.0), &perm_config(seed, false))?;
-                        let aa = with_permutation(&aa, &p_aa, config.alpha, false);
-                        let ab = if lift == 0.0 {
-                            aa
-                        } else {
-                            let p_ab = permutation_test_grouped(&col.arms(a, 1.0 + lift), &perm_config(seed, true))?;
-                            with_permutation(&ab, &p_ab, config.alpha, true)
-                        };
-                        (ab, aa)
-                    }
-                    _ => (ab, aa),
+                let analysed = || -> Result<Outcome> {
+                    let aa = test(&mc, &mt, method, config.alpha).map_err(context)?;
+                    // With no lift the A/B twin is the A/A test itself.
+                    let ab = if lift == 0.0 { aa } else { test(&mc, &mt_ab, method, config.alpha).map_err(context)? };
+                    let (ab, aa) = match (method, assignment) {
+                        (Method::Permutation { .. }, Some(a)) => {
+                            let seed = permutation_seed(config.seed, r as u64, j as u64);
+                            let p_aa = permutation_test_grouped(&col.arms(a, 1.0), &perm_config(seed, false))?;
+                            let aa = with_permutation(&aa, &p_aa, config.alpha, false);
+                            let ab = if lift == 0.0 {
+                                aa
+                            } else {
+                                let p_ab =
+                                    permutation_test_grouped(&col.arms(a, 1.0 + lift), &perm_config(seed, true))?;
+                                with_permutation(&ab, &p_ab, config.alpha, true)
+                            };
+                            (ab, aa)
+                        }
+                        _ => (ab, aa),
+                    };
+                    Ok(outcome(&ab, &aa, lift, lift, config.alpha))
                 };
-                out.push(outcome(&ab, &aa, lift, lift, config.alpha));
+                out.push(analysed().or_else(|e| degenerate(r, e))?);
             }
         }
         progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, k);
@@ -609,6 +650,10 @@ pub fn data_power(
             (metric, MetricPower { true_lift: lift, ..summarize_outcomes(&name, &col, config.alpha) })
         })
         .collect();
+    if metrics.iter().all(|m| m.1.degenerate == k) {
+        let first = first_degenerate.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        return Err(first.map(|(_, e)| e).expect("every replicate degenerate: one error recorded"));
+    }
     // A metric's rows together (stable: its permutation row last).
     metrics.sort_by_key(|m| m.0);
     Ok(DataPowerReport {
@@ -804,7 +849,16 @@ mod tests {
         assert!(data_power(&t, 1.0, 0.0, &cfg, &m, &|_, _| {}).is_err());
         assert!(data_power(&t, 0.5, -1.0, &cfg, &m, &|_, _| {}).is_err());
         assert!(data_power(&t, 0.5, f64::NAN, &cfg, &m, &|_, _| {}).is_err());
-        assert!(matches!(data_power(&t, 0.0001, 0.0, &cfg, &m, &|_, _| {}), Err(Error::EmptyArm { .. })));
+        // Every replicate degenerate (no control unit at all): an error.
+        assert!(matches!(data_power(&t, 1e-6, 0.0, &cfg, &m, &|_, _| {}), Err(Error::EmptyArm { .. })));
+        // Some degenerate (about 2 control units of 4,000): counted, the rates over the others.
+        let r = data_power(&t, 0.0005, 0.0, &cfg, &PowerMethods::normal_only(), &|_, _| {}).unwrap();
+        assert!(r.metrics.iter().any(|m| m.degenerate > 0), "{:?}", r.metrics);
+        for m in r.metrics.iter().filter(|m| m.degenerate < 50) {
+            let valid = (50 - m.degenerate) as f64;
+            let fpr = m.aa_false_positive_rate * valid;
+            assert!((fpr - fpr.round()).abs() < 1e-9, "{m:?}");
+        }
         let few = PowerConfig { replicates: 3, ..cfg.clone() };
         assert!(data_power(&t, 0.5, 0.0, &few, &m, &|_, _| {}).is_err());
         let none = PowerMethods { permutations: 0, ..m };

@@ -178,7 +178,9 @@ pub struct PowerConfig {
 }
 
 /// Simulated operating characteristics of one metric, each share with its
-/// Monte Carlo standard error `√(p(1 − p)/K)`.
+/// Monte Carlo standard error `√(p(1 − p)/K)`, `K` the valid
+/// (non-degenerate) replicates: every rate, mean and SE is over those;
+/// [`MetricPower::degenerate`] counts the others.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricPower {
     /// Metric and method.
@@ -689,6 +691,13 @@ impl PowerScenario {
         })
     }
 
+    /// Re-randomizations the permutation tests of `replicates` replicates
+    /// draw: `replicates × 2 (A/B and A/A) × permuted metrics × B` (0 when no
+    /// permutation row runs), for [`crate::limits::check_permutation_work`].
+    pub fn permutation_draws(&self, replicates: usize) -> f64 {
+        2.0 * replicates as f64 * self.permuted.len() as f64 * self.permutations as f64
+    }
+
     /// The names of the rows [`PowerScenario::replicate`] returns, in its
     /// order (a subsequence of [`METRICS`]).
     pub fn metrics(&self) -> Vec<&'static str> {
@@ -808,11 +817,13 @@ pub fn monte_carlo_power(
 /// asymptotically robust permutation tests", *Annals of Statistics* 41(2).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for fewer than 10 replicates, α outside (0, 1),
-/// no permutations or an invalid profile; [`Error::Degenerate`] if a
-/// simulated arm has no orders at all (a store too small for the duration);
-/// [`Error::EmptyArm`] if a permutation test finds an arm with fewer than 2
-/// visitors.
+/// [`Error::InvalidParameter`] for fewer than 10 or more than
+/// [`crate::limits::MAX_REPLICATES`] replicates, α outside (0, 1), no
+/// permutations, permutation tests above
+/// [`crate::limits::MAX_PERMUTED_UNITS`] or an invalid profile;
+/// [`Error::Degenerate`] only if every replicate of every metric is
+/// degenerate (a store too small for the duration): a degenerate replicate
+/// is counted in [`MetricPower::degenerate`] and left out of the rates.
 pub fn monte_carlo_power_with(
     profile: &StoreProfile,
     sim: &SimConfig,
@@ -833,6 +844,11 @@ pub fn monte_carlo_power_with(
         "the Monte Carlo SE of a 5% rate is already 0.07 points",
     )?;
     let scenario = PowerScenario::new(profile, sim, lift, config, methods)?;
+    crate::limits::check_permutation_work(
+        "--permutations and --replicates",
+        scenario.permutation_draws(config.replicates),
+        orders_per_test(profile, sim),
+    )?;
     let done = std::sync::atomic::AtomicUsize::new(0);
     let k = config.replicates;
     let outcomes: Vec<Vec<Outcome>> = (0..k as u64)
@@ -877,6 +893,25 @@ pub fn monte_carlo_power_with(
     })
 }
 
+/// Expected orders in one simulated test (both arms): `sessions/day ×
+/// conversion × days`, about the units a permutation test of it
+/// re-randomizes one by one (non-buyers with equal values move as groups);
+/// for work estimates ([`crate::limits::check_permutation_work`]).
+pub fn orders_per_test(profile: &StoreProfile, sim: &SimConfig) -> f64 {
+    profile.sessions_per_day() * profile.conversion_rate * f64::from(sim.days)
+}
+
+/// Monte Carlo evaluations a [`simulated_mde`] search typically runs at
+/// `tolerance`: the pilot at 1%, the analytic guess, one bracketing step,
+/// and `⌈log₂(ln 2 / ln(1 + tolerance))⌉` bisection steps in log-lift (a
+/// bracket `hi/lo = 2` narrowed to `1 + tolerance`). 7 at the default 0.05,
+/// 13 at [`crate::limits::MIN_MDE_TOLERANCE`]. For progress bars and work
+/// estimates; a search that brackets in more steps runs a few more.
+pub fn mde_evaluations(tolerance: f64) -> usize {
+    let steps = (std::f64::consts::LN_2 / tolerance.max(f64::EPSILON).ln_1p()).log2().ceil();
+    3 + if steps.is_finite() && steps > 0.0 { steps.min(64.0) as usize } else { 0 }
+}
+
 /// The analytic power `liftlab plan --store` reports for the primary
 /// metric, contribution margin per session, at a relative lift: the store's
 /// pilot, the reach curve's unique visitors and the delta method
@@ -906,11 +941,13 @@ pub fn plan_power(profile: &StoreProfile, sim: &SimConfig, lift: f64, alpha: f64
 /// (`metric` 4 or 5) the permutation test runs whatever `methods.method`
 /// says.
 ///
-/// `progress(done, total)` counts replicates of the current evaluation.
+/// `progress(done, total)` counts replicates of the current evaluation
+/// (about [`mde_evaluations`] of them in all).
 ///
 /// # Errors
 /// As [`monte_carlo_power`]; [`Error::InvalidParameter`] for a metric index
-/// out of range, `target_power` outside (α, 1) or a non-positive tolerance;
+/// out of range, `target_power` outside (α, 1) or a tolerance outside
+/// [[`crate::limits::MIN_MDE_TOLERANCE`], 1);
 /// [`Error::Degenerate`] if no lift up to 64× the guess reaches the power.
 #[allow(clippy::too_many_arguments)]
 pub fn simulated_mde(
@@ -926,7 +963,7 @@ pub fn simulated_mde(
     if metric >= METRICS.len() {
         return Err(Error::invalid("--mde metric", metric, "a metric of liftlab power"));
     }
-    crate::error::check_positive("--mde-tolerance", tolerance)?;
+    crate::limits::check_mde_tolerance("--mde-tolerance", tolerance)?;
     let k = stats::mde_multiplier(config.alpha, target_power)?;
     let methods = if PERMUTATION_METRICS.iter().any(|p| p.0 == metric) {
         PowerMethods { method: MethodChoice::Permutation, ..*methods }
@@ -975,6 +1012,9 @@ pub fn simulated_mde(
     }
     while hi / lo > 1.0 + tolerance {
         let mid = (lo * hi).sqrt();
+        if !(mid > lo && mid < hi) {
+            break; // the bracket is as narrow as f64 allows
+        }
         let r = eval(mid)?;
         if reaches(&r) {
             (hi, hi_report) = (mid, r);
@@ -1004,6 +1044,42 @@ mod tests {
         let p = StoreProfile::preset("20m").unwrap();
         let sim = SimConfig { days: 7, holdout: 0.5, seed: 4, salt: 1, ..SimConfig::default() };
         monte_carlo_power(&p, &sim, lift, &PowerConfig { replicates: k, alpha: 0.05, seed: 4 }, &|_, _| {}).unwrap()
+    }
+
+    #[test]
+    fn rates_are_over_the_valid_replicates() {
+        let o = |hit, aa_reject: bool, covers, error| Outcome {
+            hit,
+            aa_reject,
+            aa_sign: i8::from(aa_reject),
+            covers,
+            error,
+            truth: 0.02,
+            aa_se: 0.01,
+            degenerate: false,
+        };
+        let valid = [o(true, false, true, 0.001), o(true, true, false, -0.002), o(false, false, true, 0.004)];
+        let mut with = valid.to_vec();
+        with.insert(1, Outcome::DEGENERATE);
+        with.push(Outcome::DEGENERATE);
+        let m = summarize_outcomes("m", &with, 0.05);
+        assert_eq!(m.degenerate, 2);
+        // Shares of the 3 valid replicates, not of all 5.
+        assert_eq!((m.power, m.aa_false_positive_rate, m.coverage), (2.0 / 3.0, 1.0 / 3.0, 2.0 / 3.0));
+        assert_eq!(m.aa_false_positive_rate_upper, 1.0 / 3.0);
+        assert_eq!(m.power_se, (2.0 / 3.0 * (1.0 / 3.0) / 3.0_f64).sqrt());
+        assert!((m.bias - 0.001).abs() < 1e-15 && m.true_lift == 0.02 && m.aa_se == 0.01);
+        // The same bits as the valid replicates alone, degenerate count aside.
+        assert_eq!(MetricPower { degenerate: 0, ..m }, summarize_outcomes("m", &valid, 0.05));
+        // All degenerate: no rate is defined (the run is then an error).
+        assert!(summarize_outcomes("m", &[Outcome::DEGENERATE; 3], 0.05).power.is_nan());
+    }
+
+    #[test]
+    fn mde_evaluations_follow_the_tolerance() {
+        assert_eq!(mde_evaluations(0.05), 7);
+        assert_eq!(mde_evaluations(crate::limits::MIN_MDE_TOLERANCE), 13);
+        assert!(mde_evaluations(0.5) >= 3);
     }
 
     #[test]

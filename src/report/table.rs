@@ -804,6 +804,15 @@ pub fn frontier_table(f: &crate::frontier::Frontier) -> String {
                 if c.disagrees { "  DISAGREES" } else { "" }
             );
         }
+        for c in f.checks.iter().filter(|c| c.degenerate > 0) {
+            let _ = writeln!(
+                out,
+                "  {} {}: {} degenerate replicate(s) left out of its rates (no analysis possible, e.g. no control buyer)",
+                usd_short(c.annual_revenue_usd),
+                c.metric,
+                c.degenerate
+            );
+        }
         if f.checks.iter().any(|c| c.disagrees) {
             let _ = writeln!(
                 out,
