@@ -101,7 +101,7 @@ pub const DEFAULT_LIFTS: [f64; 4] = [0.0, 0.01, 0.02, 0.03];
 pub const MIN_REPLICATES: usize = 20;
 
 /// Most replicates accepted.
-pub const MAX_REPLICATES: usize = 100_000;
+pub const MAX_REPLICATES: usize = crate::limits::MAX_REPLICATES;
 
 /// Horizon of the pilot that measures the baseline margin per session, days.
 pub const PILOT_HORIZON_DAYS: u32 = 730;

@@ -367,7 +367,16 @@ pub fn frontier(
     })
 }
 
-fn validate(config: &FrontierConfig) -> Result<()> {
+/// Checks every setting of a frontier run (called by [`frontier`]; public
+/// so a caller can check before estimating the work).
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming the flag: no or non-positive revenues,
+/// revenues above [`crate::limits::MAX_ANNUAL_REVENUE_USD`], durations of 0
+/// or above [`crate::limits::MAX_DAYS`], `--checks` from 1 to 9 or above
+/// [`crate::limits::MAX_REPLICATES`], holdouts outside (0, 1), `alpha`,
+/// `power` or `target_lift` out of range.
+pub fn validate(config: &FrontierConfig) -> Result<()> {
     if config.revenues.is_empty() {
         return Err(Error::invalid("--revenues", "(none)", "at least one annual revenue in USD"));
     }
@@ -383,12 +392,15 @@ fn validate(config: &FrontierConfig) -> Result<()> {
     for &d in &config.days {
         crate::limits::check_days("--days", d as f64)?;
     }
-    crate::limits::check_at_most(
-        "--checks",
-        config.check_replicates,
-        crate::limits::MAX_REPLICATES,
-        "replicates per simulated check",
-    )?;
+    crate::limits::check_replicates("--checks", config.check_replicates)?;
+    // The simulation needs at least 10 tests; 0 turns the checks off.
+    if (1..10).contains(&config.check_replicates) {
+        return Err(Error::invalid(
+            "--checks",
+            config.check_replicates,
+            "0 (no checks) or at least 10 simulated tests",
+        ));
+    }
     if config.holdouts.is_empty() {
         return Err(Error::invalid("--holdout", "(none)", "at least one holdout share in (0, 1)"));
     }

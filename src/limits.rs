@@ -66,6 +66,22 @@ pub fn check_at_most(flag: &str, value: usize, max: usize, why: &str) -> Result<
     }
 }
 
+/// Checks a replicate count against [`MAX_REPLICATES`].
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `flag` (`--replicates`, `--checks`).
+pub fn check_replicates(flag: &str, replicates: usize) -> Result<()> {
+    check_at_most(flag, replicates, MAX_REPLICATES, "the Monte Carlo SE of a 5% rate is already 0.07 points")
+}
+
+/// Checks a number of permutation re-randomizations against [`MAX_RESAMPLES`].
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `--permutations`.
+pub fn check_permutations(permutations: usize) -> Result<()> {
+    check_at_most("--permutations", permutations, MAX_RESAMPLES, "more do not change the p-value")
+}
+
 /// Checks a duration in days against [`MAX_DAYS`].
 ///
 /// # Errors

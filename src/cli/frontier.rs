@@ -96,25 +96,8 @@ pub fn run(args: FrontierArgs) -> Result<()> {
         check_revenues: args.check_revenues,
         seed: args.seed,
     };
-    liftlab::limits::check_at_most(
-        "--checks",
-        config.check_replicates,
-        liftlab::limits::MAX_REPLICATES,
-        "replicates per simulated check",
-    )?;
-    // The simulation itself needs at least 10 tests; say so with the flag the user typed
-    // (0 turns the checks off).
-    if (1..10).contains(&config.check_replicates) {
-        return Err(liftlab::Error::invalid(
-            "--checks",
-            config.check_replicates,
-            "0 (no checks) or at least 10 simulated tests",
-        )
-        .into());
-    }
-    for &r in &config.check_revenues {
-        liftlab::limits::check_revenue("--check-revenues", r)?;
-    }
+    // Every setting first: the estimate below multiplies them.
+    liftlab::frontier::validate(&config)?;
     // The checks: A/B and A/A tests at each check revenue and along the power curve (at the store).
     let per_day = |usd: f64| profile.sessions_per_day() * usd / profile.annual_revenue_usd;
     let days = f64::from(config.days.iter().copied().max().unwrap_or(30));

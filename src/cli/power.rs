@@ -178,12 +178,7 @@ fn warn_degenerate(metrics: &[MetricPower], replicates: usize, what: &str, remed
 
 /// Runs `liftlab power`.
 pub fn run(args: PowerArgs) -> Result<()> {
-    liftlab::limits::check_at_most(
-        "--replicates",
-        args.replicates,
-        liftlab::limits::MAX_REPLICATES,
-        "the Monte Carlo SE of a 5% rate is already 0.07 points",
-    )?;
+    liftlab::limits::check_replicates("--replicates", args.replicates)?;
     if !(args.lift.is_finite() && args.lift > -1.0) {
         return Err(liftlab::Error::invalid("--lift", args.lift, "a relative lift greater than -1 (0.03 = +3%)").into());
     }

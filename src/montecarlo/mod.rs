@@ -105,12 +105,7 @@ impl PowerMethods {
                 "at least 1 re-randomization per test (200 is the default)",
             ));
         }
-        crate::limits::check_at_most(
-            "--permutations",
-            self.permutations,
-            crate::limits::MAX_RESAMPLES,
-            "more do not change the p-value",
-        )?;
+        crate::limits::check_permutations(self.permutations)?;
         Ok(())
     }
 }
@@ -837,12 +832,7 @@ pub fn monte_carlo_power_with(
     if config.replicates < 10 {
         return Err(Error::invalid("--replicates", config.replicates, "at least 10 simulated tests"));
     }
-    crate::limits::check_at_most(
-        "--replicates",
-        config.replicates,
-        crate::limits::MAX_REPLICATES,
-        "the Monte Carlo SE of a 5% rate is already 0.07 points",
-    )?;
+    crate::limits::check_replicates("--replicates", config.replicates)?;
     let scenario = PowerScenario::new(profile, sim, lift, config, methods)?;
     crate::limits::check_permutation_work(
         "--permutations and --replicates",

@@ -650,12 +650,7 @@ pub fn permutation_test(
     if config.resamples == 0 {
         return Err(Error::invalid("--permutations", 0, "at least 1 re-randomization (2000 is typical)"));
     }
-    crate::limits::check_at_most(
-        "--permutations",
-        config.resamples,
-        crate::limits::MAX_RESAMPLES,
-        "more do not change the p-value",
-    )?;
+    crate::limits::check_permutations(config.resamples)?;
     for (arm, data) in [("control", control), ("treatment", treatment)] {
         if let Some(d) = data.d
             && d.len() != data.y.len()
@@ -699,12 +694,7 @@ pub fn permutation_test_grouped(arms: &GroupedArms, config: &PermutationConfig) 
     if config.resamples == 0 {
         return Err(Error::invalid("--permutations", 0, "at least 1 re-randomization (2000 is typical)"));
     }
-    crate::limits::check_at_most(
-        "--permutations",
-        config.resamples,
-        crate::limits::MAX_RESAMPLES,
-        "more do not change the p-value",
-    )?;
+    crate::limits::check_permutations(config.resamples)?;
     let n_c = arms.control.len() as u64 + arms.groups.iter().map(|g| g.2).sum::<u64>();
     let n_t = arms.treatment.len() as u64 + arms.groups.iter().map(|g| g.3).sum::<u64>();
     for (arm, n) in [("control", n_c), ("treatment", n_t)] {
