@@ -116,8 +116,8 @@ pub enum Error {
         /// What the plotting backend said.
         message: String,
     },
-    /// A Parquet file cannot be read, or a column of it has the wrong type
-    /// or a null value.
+    /// A Parquet file (or an Arrow table in memory) cannot be read, or a
+    /// column of it has the wrong type or a null value.
     #[error("{path}: {message}")]
     Parquet {
         /// The file.

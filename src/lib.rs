@@ -35,8 +35,13 @@
 //! ```
 #![deny(missing_docs)]
 
+// The command line (`cli`) names the library `liftlab::…`, as a user of it would.
+extern crate self as liftlab;
+
 pub mod assign;
 pub mod audit;
+#[doc(hidden)]
+pub mod cli;
 pub mod compare;
 pub mod error;
 pub mod experiment;

@@ -1,11 +1,9 @@
 //! The `liftlab` command line: a thin clap layer over the library.
 
-mod cli;
-
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match cli::run() {
+    match liftlab::cli::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

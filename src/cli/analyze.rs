@@ -1,11 +1,12 @@
 //! `liftlab analyze`.
 
+use super::render;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
 
-use super::{OutputFormat, about_file, emit};
+use super::{OutputFormat, about_file};
 use liftlab::experiment::{AnalysisConfig, ExpectedSplit, MethodChoice, analyze_input};
 use liftlab::io::{ColumnSpec, DatedSpec, Input, read_dated};
 use liftlab::report::{csv, json, table, weekly};
@@ -176,21 +177,21 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         config.expected_split_text = split.clone();
     }
     // Streamed into per-arm sums unless a test needs the rows (src/io/stream.rs).
-    let input = Input::from_arg(&file);
+    let input = super::take_input().unwrap_or_else(|| Input::from_arg(&file));
     let (analysis, _mode) =
         analyze_input(&input, &spec, &config).map_err(|e| about_file(e, "cannot analyse", &input.name()))?;
     if analysis.srm.mismatch && args.format != OutputFormat::Table {
-        eprintln!(
+        note!(
             "warning: sample ratio mismatch (p = {}): the arms are not split as planned",
             liftlab::report::format::pvalue(analysis.srm.pvalue)
         );
     }
-    let text = match args.format {
-        OutputFormat::Table => table::analysis_table(&analysis),
-        OutputFormat::Json => json::to_json(&analysis)? + "\n",
-        OutputFormat::Csv => csv::analysis_csv(&analysis)?,
-    };
-    emit(&text)
+    render(
+        args.format,
+        || Ok(table::analysis_table(&analysis)),
+        || Ok(json::to_json(&analysis)? + "\n"),
+        || Ok(csv::analysis_csv(&analysis)?),
+    )
 }
 
 /// Runs `liftlab analyze --date-col`: weekly reads with a confidence sequence.
@@ -234,14 +235,14 @@ fn run_weekly(args: &AnalyzeArgs, file: &std::path::Path, date_col: &str) -> Res
     };
     let analysis = weekly_reads(&data, &config).map_err(|e| about_file(e, "cannot analyse", file))?;
     for w in &analysis.warnings {
-        eprintln!("warning: {w}");
+        note!("warning: {w}");
     }
-    let text = match args.format {
-        OutputFormat::Table => weekly::weekly_table(&analysis),
-        OutputFormat::Json => json::to_json(&analysis)? + "\n",
-        OutputFormat::Csv => weekly::weekly_csv(&analysis)?,
-    };
-    emit(&text)
+    render(
+        args.format,
+        || Ok(weekly::weekly_table(&analysis)),
+        || Ok(json::to_json(&analysis)? + "\n"),
+        || Ok(weekly::weekly_csv(&analysis)?),
+    )
 }
 
 impl AnalyzeArgs {

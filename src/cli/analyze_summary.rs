@@ -1,10 +1,11 @@
 //! `liftlab analyze --summary`: the analysis from a summary of sums.
 
+use super::render;
 use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{OutputFormat, emit};
+use super::OutputFormat;
 use liftlab::experiment::{AnalysisConfig, ExpectedSplit, MethodChoice, analyze_summary};
 use liftlab::io::{SummarySpec, read_summary};
 use liftlab::report::{csv, json, table};
@@ -60,18 +61,18 @@ pub fn run(flags: &SummaryFlags) -> Result<()> {
     // Loud, whatever the format: Welch decided where the rule asked for the
     // permutation test.
     for w in analysis.warnings.iter().filter(|w| w.contains("WELCH DECIDES ANYWAY")) {
-        eprintln!("warning: {w}");
+        note!("warning: {w}");
     }
     if analysis.srm.mismatch && flags.format != OutputFormat::Table {
-        eprintln!(
+        note!(
             "warning: sample ratio mismatch (p = {}): the arms are not split as planned",
             liftlab::report::format::pvalue(analysis.srm.pvalue)
         );
     }
-    let text = match flags.format {
-        OutputFormat::Table => table::analysis_table(&analysis),
-        OutputFormat::Json => json::to_json(&analysis)? + "\n",
-        OutputFormat::Csv => csv::analysis_csv(&analysis)?,
-    };
-    emit(&text)
+    render(
+        flags.format,
+        || Ok(table::analysis_table(&analysis)),
+        || Ok(json::to_json(&analysis)? + "\n"),
+        || Ok(csv::analysis_csv(&analysis)?),
+    )
 }

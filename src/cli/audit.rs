@@ -1,13 +1,15 @@
 //! `liftlab audit`.
 
+use super::render;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use super::Progress;
 use anyhow::{Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressStyle;
 
-use super::{OutputFormat, emit};
+use super::OutputFormat;
 use liftlab::audit::{
     self, AuditConfig, DEFAULT_LIFTS, PLOT_LIFTS, PLOT_STORES, audit, audit_stores, check_replicates,
 };
@@ -47,16 +49,16 @@ pub struct AuditArgs {
     format: OutputFormat,
 }
 
-fn bar(what: &str) -> ProgressBar {
+fn bar(what: &str) -> Progress {
     if std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(0);
+        let b = Progress::new(0);
         b.set_style(
             ProgressStyle::with_template(&format!("{what} {{pos}}/{{len}} tests {{bar:40}} {{elapsed}} eta {{eta}}"))
                 .expect("valid template"),
         );
         b
     } else {
-        ProgressBar::hidden()
+        Progress::hidden()
     }
 }
 
@@ -116,13 +118,13 @@ pub fn run(args: AuditArgs) -> Result<()> {
         let written = audit_plot::audit_plot(&audits?, dir)
             .with_context(|| format!("cannot write the plot into {}", dir.display()))?;
         for path in written {
-            eprintln!("wrote {}", path.display());
+            note!("wrote {}", path.display());
         }
     }
-    let text = match args.format {
-        OutputFormat::Table => audit_report::audit_table(&report),
-        OutputFormat::Json => json::to_json(&report)? + "\n",
-        OutputFormat::Csv => audit_report::audit_csv(&report)?,
-    };
-    emit(&text)
+    render(
+        args.format,
+        || Ok(audit_report::audit_table(&report)),
+        || Ok(json::to_json(&report)? + "\n"),
+        || Ok(audit_report::audit_csv(&report)?),
+    )
 }

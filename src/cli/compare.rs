@@ -1,12 +1,14 @@
 //! `liftlab compare`.
 
+use super::render;
 use std::io::IsTerminal;
 
+use super::Progress;
 use anyhow::Result;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressStyle;
 
-use super::{OutputFormat, emit};
+use super::OutputFormat;
 use liftlab::compare::{CompareConfig, DEFAULT_FEES, compare};
 use liftlab::report::{compare as compare_report, json};
 use liftlab::store::StoreProfile;
@@ -165,14 +167,14 @@ pub fn run(args: CompareArgs) -> Result<()> {
     )?;
     liftlab::limits::announce("the simulated months", seconds);
     let bar = if std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(0);
+        let b = Progress::new(0);
         b.set_style(
             ProgressStyle::with_template("compare {pos}/{len} simulated months {bar:40} {elapsed} eta {eta}")
                 .expect("valid template"),
         );
         b
     } else {
-        ProgressBar::hidden()
+        Progress::hidden()
     };
     let result = compare(&profile, &config, &|done, total| {
         bar.set_length(total as u64);
@@ -180,12 +182,10 @@ pub fn run(args: CompareArgs) -> Result<()> {
     });
     bar.finish_and_clear();
     let c = result?;
-    let text = match args.format {
-        OutputFormat::Table => {
-            compare_report::compare_table(&c, c.months, config.sweep_replicates, profile.policies.model.rpv_gap)
-        }
-        OutputFormat::Json => json::to_json(&c)? + "\n",
-        OutputFormat::Csv => compare_report::compare_csv(&c)?,
-    };
-    emit(&text)
+    render(
+        args.format,
+        || Ok(compare_report::compare_table(&c, c.months, config.sweep_replicates, profile.policies.model.rpv_gap)),
+        || Ok(json::to_json(&c)? + "\n"),
+        || Ok(compare_report::compare_csv(&c)?),
+    )
 }

@@ -1,13 +1,15 @@
 //! `liftlab frontier`.
 
+use super::render;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use super::Progress;
 use anyhow::{Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressStyle;
 
-use super::{OutputFormat, emit};
+use super::OutputFormat;
 use liftlab::frontier::{FrontierConfig, frontier};
 use liftlab::report::{csv, frontier_plot, json, table};
 use liftlab::store::StoreProfile;
@@ -106,14 +108,14 @@ pub fn run(args: FrontierArgs) -> Result<()> {
     let seconds = liftlab::limits::check_sessions("--checks", 2.0 * config.check_replicates as f64 * days * sessions)?;
     liftlab::limits::announce("the simulated checks", seconds);
     let bar = if std::io::stderr().is_terminal() && config.check_replicates > 0 {
-        let b = ProgressBar::new(0);
+        let b = Progress::new(0);
         b.set_style(
             ProgressStyle::with_template("simulated checks {pos}/{len} tests {bar:40} {elapsed} eta {eta}")
                 .expect("valid template"),
         );
         b
     } else {
-        ProgressBar::hidden()
+        Progress::hidden()
     };
     let report = frontier(&profile, &config, &|done, total| {
         bar.set_length(total as u64);
@@ -122,7 +124,7 @@ pub fn run(args: FrontierArgs) -> Result<()> {
     bar.finish_and_clear();
     let report = report?;
     for c in report.checks.iter().filter(|c| c.degenerate * 100 > config.check_replicates) {
-        eprintln!(
+        note!(
             "warning: check at {} a year, {}: {} of {} simulated tests were degenerate (no analysis possible, e.g. no control buyer) and are left out of its rates",
             liftlab::report::format::usd_short(c.annual_revenue_usd),
             c.metric,
@@ -134,15 +136,15 @@ pub fn run(args: FrontierArgs) -> Result<()> {
         let written = frontier_plot::frontier_plots(&report, dir)
             .with_context(|| format!("cannot write the plots into {}", dir.display()))?;
         for path in written {
-            eprintln!("wrote {}", path.display());
+            note!("wrote {}", path.display());
         }
     }
-    let text = match args.format {
-        OutputFormat::Table => table::frontier_table(&report),
-        OutputFormat::Json => json::to_json(&report)? + "\n",
-        OutputFormat::Csv => csv::frontier_csv(&report)?,
-    };
-    emit(&text)
+    render(
+        args.format,
+        || Ok(table::frontier_table(&report)),
+        || Ok(json::to_json(&report)? + "\n"),
+        || Ok(csv::frontier_csv(&report)?),
+    )
 }
 
 #[cfg(test)]

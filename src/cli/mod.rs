@@ -1,6 +1,15 @@
-//! Argument parsing and dispatch. One file per subcommand; each parses its
+//! The command line, for the `liftlab` binary and the Python package
+//! (`python/`, which runs it in-process). Argument parsing and dispatch. One file per subcommand; each parses its
 //! flags into a validated library configuration, calls the library and
 //! renders the result.
+
+/// `eprintln!` for notes and warnings; kept in the [`Captured`] result of
+/// an in-process run instead.
+macro_rules! note {
+    ($($t:tt)*) => {
+        $crate::cli::note_line(format!($($t)*))
+    };
+}
 
 mod analyze;
 mod analyze_summary;
@@ -15,7 +24,11 @@ mod simulate;
 mod sql;
 mod sweep;
 
+use std::cell::RefCell;
+use std::ffi::OsString;
 use std::io::Write;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -132,11 +145,197 @@ pub fn run() -> Result<()> {
     liftlab::report::json::set_command(std::env::args_os());
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
-        liftlab::limits::check_at_most("--threads", n, liftlab::limits::MAX_THREADS, "more only adds overhead")?;
+        check_threads(n)?;
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("cannot start the thread pool")?;
     }
-    match cli.command {
+    dispatch(cli.command)
+}
+
+fn check_threads(n: usize) -> Result<()> {
+    anyhow::ensure!(n > 0, "--threads must be at least 1");
+    liftlab::limits::check_at_most("--threads", n, liftlab::limits::MAX_THREADS, "more only adds overhead")?;
+    Ok(())
+}
+
+/// What an in-process run ([`run_captured`]) produced instead of printing.
+#[derive(Debug, Default, Clone)]
+pub struct Captured {
+    /// The report as `--format json` prints it (the JSON contract).
+    pub json: Option<String>,
+    /// The report as `--format table` prints it.
+    pub table: Option<String>,
+    /// Anything else the command prints on standard output (`sql`, `sweep`).
+    pub stdout: String,
+    /// The notes and warnings the command prints on standard error, one per line.
+    pub notes: Vec<String>,
+}
+
+thread_local! {
+    static CAPTURE: RefCell<Option<Captured>> = const { RefCell::new(None) };
+    static INPUT: RefCell<Option<liftlab::io::Input>> = const { RefCell::new(None) };
+}
+
+/// The hook [`run_captured`] calls with `(done, total)` as work advances.
+type Hook = Arc<dyn Fn(u64, u64) + Send + Sync>;
+static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
+/// One in-process run at a time: the progress hook is process-wide.
+static IN_PROCESS: Mutex<()> = Mutex::new(());
+
+/// Runs a command line (`args[0]` is the program name) in this process, as
+/// the Python package does: the report is captured as JSON and as a table
+/// instead of printed, notes and warnings are collected, and `progress`,
+/// when given, is called with `(done, total)` (at most every 0.1 s, from
+/// any thread). `input` replaces the unit-level FILE of `analyze` (an
+/// in-memory table). `threads` runs the command in a pool of that many
+/// threads (results do not depend on it).
+///
+/// # Errors
+/// The command's error, with the message the CLI prints (`{:#}`); clap's
+/// usage errors as their rendered text.
+pub fn run_captured(
+    args: Vec<OsString>,
+    input: Option<liftlab::io::Input>,
+    threads: Option<usize>,
+    progress: Option<Hook>,
+) -> Result<Captured> {
+    let _one = IN_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
+    liftlab::report::json::set_command(args.iter().cloned());
+    let cli = Cli::try_parse_from(args).map_err(|e| anyhow::anyhow!("{}", e.render().to_string().trim_end()))?;
+    let threads = threads.or(cli.threads);
+    if let Some(n) = threads {
+        check_threads(n)?;
+    }
+    *HOOK.write().unwrap_or_else(|e| e.into_inner()) = progress;
+    CAPTURE.with(|c| *c.borrow_mut() = Some(Captured::default()));
+    INPUT.with(|i| *i.borrow_mut() = input);
+    let result = match threads {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .context("cannot start the thread pool")
+            .and_then(|pool| pool.install(|| dispatch(cli.command))),
+        None => dispatch(cli.command),
+    };
+    *HOOK.write().unwrap_or_else(|e| e.into_inner()) = None;
+    INPUT.with(|i| i.borrow_mut().take());
+    let captured = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    result.map(|()| captured)
+}
+
+/// The in-memory input of an in-process `analyze`, once.
+fn take_input() -> Option<liftlab::io::Input> {
+    INPUT.with(|i| i.borrow_mut().take())
+}
+
+/// Prints a note or warning on standard error, or keeps it in an
+/// in-process run's [`Captured`] result.
+pub fn note_line(line: String) {
+    let kept = CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+        Some(c) => {
+            c.notes.push(line.clone());
+            true
+        }
+        None => false,
+    });
+    if !kept {
+        eprintln!("{line}");
+    }
+}
+
+/// Emits a report in `format`; an in-process run keeps the JSON and the
+/// table instead (the CSV is not rendered).
+fn render(
+    format: OutputFormat,
+    table: impl FnOnce() -> Result<String>,
+    json: impl FnOnce() -> Result<String>,
+    csv: impl FnOnce() -> Result<String>,
+) -> Result<()> {
+    if CAPTURE.with(|c| c.borrow().is_some()) {
+        let (json, table) = (json()?, table()?);
+        CAPTURE.with(|c| {
+            if let Some(c) = c.borrow_mut().as_mut() {
+                c.json = Some(json);
+                c.table = Some(table);
+            }
+        });
+        return Ok(());
+    }
+    emit(&match format {
+        OutputFormat::Table => table()?,
+        OutputFormat::Json => json()?,
+        OutputFormat::Csv => csv()?,
+    })
+}
+
+/// A progress bar: indicatif's on a terminal, and the in-process run's
+/// progress hook, if any.
+pub struct Progress {
+    bar: indicatif::ProgressBar,
+    last: Mutex<Option<Instant>>,
+}
+
+impl Progress {
+    /// A bar of `len` steps, drawn on a terminal's stderr.
+    pub fn new(len: u64) -> Self {
+        Progress { bar: indicatif::ProgressBar::new(len), last: Mutex::new(None) }
+    }
+
+    /// A bar that is never drawn (the hook still hears of it).
+    pub fn hidden() -> Self {
+        Progress { bar: indicatif::ProgressBar::hidden(), last: Mutex::new(None) }
+    }
+
+    /// Sets the drawn bar's style.
+    pub fn set_style(&self, style: indicatif::ProgressStyle) {
+        self.bar.set_style(style);
+    }
+
+    /// Sets the drawn bar's message.
+    pub fn set_message(&self, message: impl Into<std::borrow::Cow<'static, str>>) {
+        self.bar.set_message(message);
+    }
+
+    /// Steps in all.
+    pub fn length(&self) -> Option<u64> {
+        self.bar.length()
+    }
+
+    /// Sets the steps in all.
+    pub fn set_length(&self, len: u64) {
+        self.bar.set_length(len);
+        self.tell();
+    }
+
+    /// Sets the steps done.
+    pub fn set_position(&self, pos: u64) {
+        self.bar.set_position(pos);
+        self.tell();
+    }
+
+    /// Clears the drawn bar; the hook hears `(total, total)`.
+    pub fn finish_and_clear(&self) {
+        self.bar.finish_and_clear();
+        if let Some(hook) = HOOK.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let len = self.bar.length().unwrap_or(0).max(self.bar.position());
+            hook(len, len);
+        }
+    }
+
+    /// Calls the hook, at most every 0.1 s.
+    fn tell(&self) {
+        let guard = HOOK.read().unwrap_or_else(|e| e.into_inner());
+        let Some(hook) = guard.as_ref() else { return };
+        let Ok(mut last) = self.last.try_lock() else { return };
+        if last.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
+            return;
+        }
+        *last = Some(Instant::now());
+        hook(self.bar.position(), self.bar.length().unwrap_or(0));
+    }
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    match command {
         Command::Analyze(args) => analyze::run(args),
         Command::Sql(args) => sql::run(args),
         Command::Plan(args) => plan::run(args),
@@ -182,9 +381,20 @@ pub fn about_file(error: liftlab::Error, what: &str, file: &std::path::Path) -> 
     }
 }
 
-/// Writes a report to stdout. A closed pipe (`liftlab … | head`) is not an
+/// Writes a report to stdout (kept in an in-process run's
+/// [`Captured::stdout`]). A closed pipe (`liftlab … | head`) is not an
 /// error: the process exits 0 quietly.
 pub fn emit(text: &str) -> Result<()> {
+    let kept = CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+        Some(c) => {
+            c.stdout.push_str(text);
+            true
+        }
+        None => false,
+    });
+    if kept {
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     let result = out.write_all(text.as_bytes()).and_then(|_| out.flush());
     match result {

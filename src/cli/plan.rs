@@ -1,11 +1,12 @@
 //! `liftlab plan`.
 
+use super::render;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::{OutputFormat, emit};
+use super::OutputFormat;
 use liftlab::io::dated::{DatedSpec, read_dated};
 use liftlab::io::{ColumnSpec, read_units};
 use liftlab::plan::dated::dated_plan;
@@ -283,12 +284,7 @@ fn dated(args: &PlanArgs, file: &std::path::Path, date: &str, config: &PlanConfi
         None => None,
     };
     let p = dated_plan(&data, control, config).with_context(|| format!("cannot plan on {}", file.display()))?;
-    let text = match args.format {
-        OutputFormat::Table => dated_plan_table(&p),
-        OutputFormat::Json => json::to_json(&p)? + "\n",
-        OutputFormat::Csv => dated_plan_csv(&p)?,
-    };
-    emit(&text)
+    render(args.format, || Ok(dated_plan_table(&p)), || Ok(json::to_json(&p)? + "\n"), || Ok(dated_plan_csv(&p)?))
 }
 
 /// Runs `liftlab plan`.
@@ -322,16 +318,14 @@ pub fn run(args: PlanArgs) -> Result<()> {
         }
         let profile = store(&args)?;
         let p = store_plan(&profile, &config, args.looks, args.seed)?;
-        let text = match args.format {
-            OutputFormat::Table => store_plan_table(&p),
-            OutputFormat::Json => json::to_json(&p)? + "\n",
-            OutputFormat::Csv => store_plan_csv(&p)?,
-        };
         if let Some(path) = &args.plot {
             liftlab::report::plot::store_plan_plot(&p, path).context("--plot")?;
-            eprintln!("wrote {}", path.display());
         }
-        return emit(&text);
+        render(args.format, || Ok(store_plan_table(&p)), || Ok(json::to_json(&p)? + "\n"), || Ok(store_plan_csv(&p)?))?;
+        if let Some(path) = &args.plot {
+            note!("wrote {}", path.display());
+        }
+        return Ok(());
     }
     if let (Some(file), Some(date)) = (&args.from, &args.date_col) {
         return dated(&args, file, date, &config);
@@ -341,14 +335,12 @@ pub fn run(args: PlanArgs) -> Result<()> {
     }
     let traffic = traffic(&args)?;
     let p = plan(&traffic, &config)?;
-    let text = match args.format {
-        OutputFormat::Table => table::plan_table(&p),
-        OutputFormat::Json => json::to_json(&p)? + "\n",
-        OutputFormat::Csv => csv::plan_csv(&p)?,
-    };
     if let Some(path) = &args.plot {
         liftlab::report::plot::plan_plot(&p, path).context("--plot")?;
-        eprintln!("wrote {}", path.display());
     }
-    emit(&text)
+    render(args.format, || Ok(table::plan_table(&p)), || Ok(json::to_json(&p)? + "\n"), || Ok(csv::plan_csv(&p)?))?;
+    if let Some(path) = &args.plot {
+        note!("wrote {}", path.display());
+    }
+    Ok(())
 }

@@ -1,13 +1,15 @@
 //! `liftlab power`.
 
+use super::render;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use super::Progress;
 use anyhow::{Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressStyle;
 
-use super::{OutputFormat, StoreArgs, emit};
+use super::{OutputFormat, StoreArgs};
 use liftlab::experiment::MethodChoice;
 use liftlab::io::{ColumnSpec, Input, read_input};
 use liftlab::montecarlo::looks::monte_carlo_looks;
@@ -118,11 +120,11 @@ enum PowerMethod {
 }
 
 /// A progress bar on a terminal's stderr, hidden otherwise.
-fn progress_bar(total: usize) -> ProgressBar {
+fn progress_bar(total: usize) -> Progress {
     if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+        return Progress::hidden();
     }
-    let b = ProgressBar::new(total as u64);
+    let b = Progress::new(total as u64);
     b.set_style(
         ProgressStyle::with_template("simulating {pos}/{len} tests {bar:40} {elapsed} eta {eta}")
             .expect("valid template"),
@@ -169,9 +171,10 @@ fn permutation_seconds(
 /// (left out of its rates).
 fn warn_degenerate(metrics: &[MetricPower], replicates: usize, what: &str, remedy: &str) {
     for m in metrics.iter().filter(|m| m.degenerate * 100 > replicates) {
-        eprintln!(
+        note!(
             "warning: {}: {} of {replicates} {what} were degenerate (no analysis possible, e.g. no control buyer) and are left out of its rates; {remedy} avoids them",
-            m.metric, m.degenerate
+            m.metric,
+            m.degenerate
         );
     }
 }
@@ -209,7 +212,7 @@ pub fn run(args: PowerArgs) -> Result<()> {
             finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     };
-    let text = if let Some(file) = &args.from {
+    if let Some(file) = &args.from {
         let spec = ColumnSpec {
             variant: None,
             metrics: args.metrics.clone(),
@@ -222,11 +225,12 @@ pub fn run(args: PowerArgs) -> Result<()> {
         bar.finish_and_clear();
         let report = report.with_context(|| format!("cannot re-randomize {}", file.display()))?;
         warn_degenerate(&report.metrics, args.replicates, "re-randomizations", "a larger --holdout or more rows");
-        match args.format {
-            OutputFormat::Table => table::data_power_table(&report),
-            OutputFormat::Json => json::to_json(&report)? + "\n",
-            OutputFormat::Csv => csv::power_csv(&report.metrics)?,
-        }
+        render(
+            args.format,
+            || Ok(table::data_power_table(&report)),
+            || Ok(json::to_json(&report)? + "\n"),
+            || Ok(csv::power_csv(&report.metrics)?),
+        )
     } else {
         let profile = args.store.profile()?;
         let sim = args.store.sim_config(args.seed, 1);
@@ -248,12 +252,12 @@ pub fn run(args: PowerArgs) -> Result<()> {
             let report = monte_carlo_looks(&profile, &sim, args.lift, k, &config, &progress);
             bar.finish_and_clear();
             let report = report?;
-            let text = match args.format {
-                OutputFormat::Table => looks_table(&report),
-                OutputFormat::Json => json::to_json(&report)? + "\n",
-                OutputFormat::Csv => looks_csv(&report)?,
-            };
-            return emit(&text);
+            return render(
+                args.format,
+                || Ok(looks_table(&report)),
+                || Ok(json::to_json(&report)? + "\n"),
+                || Ok(looks_csv(&report)?),
+            );
         }
         let report = if args.mde {
             let metric = args.mde_metric as usize;
@@ -265,12 +269,14 @@ pub fn run(args: PowerArgs) -> Result<()> {
         bar.finish_and_clear();
         let report = report?;
         warn_degenerate(&report.metrics, args.replicates, "simulated tests", "a longer test or a larger store");
-        match (args.format, &report.mde) {
-            (OutputFormat::Table, _) => table::power_table(&report),
-            (OutputFormat::Json, _) => json::to_json(&report)? + "\n",
-            (OutputFormat::Csv, Some(mde)) => csv::power_mde_csv(&report.metrics, mde)?,
-            (OutputFormat::Csv, None) => csv::power_csv(&report.metrics)?,
-        }
-    };
-    emit(&text)
+        render(
+            args.format,
+            || Ok(table::power_table(&report)),
+            || Ok(json::to_json(&report)? + "\n"),
+            || match &report.mde {
+                Some(mde) => Ok(csv::power_mde_csv(&report.metrics, mde)?),
+                None => Ok(csv::power_csv(&report.metrics)?),
+            },
+        )
+    }
 }

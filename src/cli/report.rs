@@ -3,9 +3,10 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use super::Progress;
 use anyhow::{Result, bail};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressStyle;
 
 use liftlab::audit::{AuditConfig, Rule, check_replicates};
 use liftlab::compare::{CompareConfig, compare};
@@ -116,11 +117,11 @@ pub fn run(args: ReportArgs) -> Result<()> {
     };
 
     let bar = if std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(0);
+        let b = Progress::new(0);
         b.set_style(ProgressStyle::with_template("{msg} {pos}/{len} {bar:40} {elapsed}").expect("valid template"));
         b
     } else {
-        ProgressBar::hidden()
+        Progress::hidden()
     };
     // Rules vs the paid model: `liftlab compare` with its defaults.
     bar.set_message("rules vs model: simulated months");
@@ -171,6 +172,6 @@ pub fn run(args: ReportArgs) -> Result<()> {
     std::io::Write::write_all(&mut out, html.as_bytes())
         .map_err(|source| liftlab::Error::Write { path: args.out.clone(), source })?;
     out.commit()?;
-    eprintln!("wrote {}", args.out.display());
+    note!("wrote {}", args.out.display());
     Ok(())
 }

@@ -1,13 +1,15 @@
 //! `liftlab simulate`.
 
+use super::render;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
+use super::Progress;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressStyle;
 
-use super::{OutputFormat, StoreArgs, emit};
+use super::{OutputFormat, StoreArgs};
 use liftlab::io::AtomicFile;
 use liftlab::report::{json, table};
 use liftlab::sim::store::{Level, SessionRow, ShardOutput, VisitorRow};
@@ -191,13 +193,13 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         w.write_all(if level == Level::Session { SESSION_HEADER } else { UNIT_HEADER }.as_bytes())?;
     }
     let bar = if std::io::stderr().is_terminal() && p.sessions_per_day() * cfg.days as f64 > 2e6 {
-        let b = ProgressBar::new(1);
+        let b = Progress::new(1);
         b.set_style(
             ProgressStyle::with_template("{bar:40} {percent:>3}% {elapsed} eta {eta}").expect("valid template"),
         );
         b
     } else {
-        ProgressBar::hidden()
+        Progress::hidden()
     };
     let progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
@@ -239,28 +241,20 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     if let (Some(out), false) = (&args.out, to_stdout) {
         json::write_csv_sidecar(out, rows)?;
     }
-    let text = if cfg.arms.is_empty() {
+    let (table, json) = if cfg.arms.is_empty() {
         let summary = summarize(&p, &cfg, &result.truth);
-        match args.format {
-            OutputFormat::Table => table::simulation_table(&summary),
-            OutputFormat::Json => json::to_json(&summary)? + "\n",
-            OutputFormat::Csv => liftlab::report::csv::fields_csv(&json::to_json(&summary)?)?,
-        }
+        (table::simulation_table(&summary), json::to_json(&summary)?)
     } else {
         let summary = summarize_arms(&p, &cfg, &result);
-        match args.format {
-            OutputFormat::Table => table::multi_arm_table(&summary),
-            OutputFormat::Json => json::to_json(&summary)? + "\n",
-            OutputFormat::Csv => liftlab::report::csv::fields_csv(&json::to_json(&summary)?)?,
-        }
+        (table::multi_arm_table(&summary), json::to_json(&summary)?)
     };
     if to_stdout {
-        eprint!("{text}");
+        eprint!("{table}");
         return Ok(());
     }
-    emit(&text)?;
+    render(args.format, || Ok(table), || Ok(json.clone() + "\n"), || Ok(liftlab::report::csv::fields_csv(&json)?))?;
     if let Some(out) = &args.out {
-        eprintln!(
+        note!(
             "wrote {} ({} rows, one per {})",
             out.display(),
             liftlab::report::format::count(rows as f64),

@@ -3,9 +3,10 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use super::Progress;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressStyle;
 
 use super::emit;
 use liftlab::report::json::command_line;
@@ -85,11 +86,11 @@ fn resolve_shard(args: &SweepArgs) -> Result<Option<Shard>> {
 }
 
 /// A progress bar on a terminal's stderr, hidden otherwise.
-fn progress_bar(total: usize, what: &str) -> ProgressBar {
+fn progress_bar(total: usize, what: &str) -> Progress {
     if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+        return Progress::hidden();
     }
-    let b = ProgressBar::new(total as u64);
+    let b = Progress::new(total as u64);
     let template = format!("{what} {{pos}}/{{len}} replicates {{bar:40}} {{elapsed}} eta {{eta}}");
     b.set_style(ProgressStyle::with_template(&template).expect("valid template"));
     b
@@ -114,9 +115,15 @@ fn merge_and_report(dir: &Path) -> Result<()> {
     text.push('\n');
     emit(&text)?;
     for row in merged.summary.iter().filter(|r| r.degenerate * 100 > r.replicates) {
-        eprintln!(
+        note!(
             "warning: scenario {} ({}, {} days, holdout {}), {}: {} of {} replicates were degenerate (no analysis possible) and are left out of its rates",
-            row.scenario, row.store, row.days, row.holdout, row.metric, row.degenerate, row.replicates
+            row.scenario,
+            row.store,
+            row.days,
+            row.holdout,
+            row.metric,
+            row.degenerate,
+            row.replicates
         );
     }
     Ok(())
@@ -148,7 +155,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let rows = rows?;
     let file = write_shard(out, &grid, path, run_as, &command_line(), &rows)?;
     if shard.is_some() {
-        eprintln!(
+        note!(
             "wrote {} ({} replicates, addresses {}, {}, ... of {}); when all {} shards are done: liftlab sweep merge {}",
             file.display(),
             rows.len(),

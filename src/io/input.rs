@@ -35,7 +35,36 @@ pub enum Input {
     Parquet(PathBuf),
     /// CSV on standard input (gzip-compressed or not).
     Stdin,
+    /// An Arrow table in memory (from pandas, polars, pyarrow or numpy
+    /// through the Python package), read in place.
+    Arrow(ArrowTable),
 }
+
+/// Arrow record batches held in memory, with a name for messages.
+///
+/// Columns are read as Parquet columns are (see [`crate::io`]): numbers,
+/// decimals or booleans for metrics and covariates, strings, integers or
+/// booleans (plain or dictionary-encoded) for labels; a null or a
+/// non-finite value is an error naming the row and the column. Float64
+/// columns are read without a copy.
+#[derive(Debug, Clone)]
+pub struct ArrowTable {
+    /// The name used in messages and reports (e.g. `pandas DataFrame`).
+    pub name: String,
+    /// The schema of every batch.
+    pub schema: arrow_schema::SchemaRef,
+    /// The rows, batch after batch.
+    pub batches: std::sync::Arc<Vec<arrow_array::RecordBatch>>,
+}
+
+/// Two tables are the same input when they share their batches.
+impl PartialEq for ArrowTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && std::sync::Arc::ptr_eq(&self.batches, &other.batches)
+    }
+}
+
+impl Eq for ArrowTable {}
 
 impl Input {
     /// The input a command-line argument names: `-` is standard input;
@@ -65,6 +94,7 @@ impl Input {
         match self {
             Input::Csv(p) | Input::CsvGz(p) | Input::Parquet(p) => p.clone(),
             Input::Stdin => PathBuf::from(STDIN_NAME),
+            Input::Arrow(t) => PathBuf::from(&t.name),
         }
     }
 
@@ -180,6 +210,7 @@ pub fn for_each_row(input: &Input, spec: &ColumnSpec, sink: &mut dyn FnMut(&Row<
             }
         }
         Input::Parquet(path) => super::parquet::parquet_rows(path, spec, sink),
+        Input::Arrow(table) => super::parquet::arrow_rows(table, spec, sink),
     }
 }
 

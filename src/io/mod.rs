@@ -10,7 +10,7 @@ pub mod units;
 
 pub use atomic::{AtomicFile, write_atomic};
 pub use dated::{DateFormat, DatedSpec, DatedTable, read_dated};
-pub use input::{Input, Row, STDIN_NAME, for_each_row, read_input};
+pub use input::{ArrowTable, Input, Row, STDIN_NAME, for_each_row, read_input};
 pub use stream::{UnitSums, stream_units};
 pub use summary::{SumCol, SummarySpec, SummaryTable, Sums, read_summary};
 pub use units::{ColumnSpec, UnitTable, parse_number, read_units};

@@ -1,15 +1,17 @@
-//! Unit-level Parquet: the columns a [`ColumnSpec`] names, read batch by
-//! batch (only those columns are decoded) and handed on row by row.
+//! Unit-level Parquet, and Arrow tables in memory: the columns a
+//! [`ColumnSpec`] names, read batch by batch (only those columns are
+//! decoded) and handed on row by row.
 //!
 //! Metric, denominator and covariate columns may be floating-point,
 //! integer, decimal or boolean (read as 1/0); label columns (arm, segment)
 //! strings, integers or booleans, plain or dictionary-encoded. A null, a
 //! NaN or an infinity is an error naming the file, the column and the row.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::path::Path;
 
-use arrow_array::{Array, ArrayRef, cast::AsArray, types};
+use arrow_array::{Array, ArrayRef, RecordBatch, cast::AsArray, types};
 use arrow_schema::DataType;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -47,27 +49,55 @@ pub(crate) fn parquet_rows(path: &Path, spec: &ColumnSpec, sink: &mut dyn FnMut(
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| err(path, format!("cannot read: {e}")))?;
-    let ratio = cols.ratio_flags();
-    let k = cols.metrics.len();
-    let (mut y, mut d) = (vec![0.0; k], vec![0.0; k]);
-    let mut offset = 0u64;
-    for batch in reader {
-        let batch = batch.map_err(|e| {
+    let batches = reader.map(|batch| {
+        batch.map_err(|e| {
             let hint = if e.to_string().contains("Disabled feature") {
                 " (liftlab reads uncompressed and Snappy-compressed Parquet: rewrite the file with compression snappy)"
             } else {
                 ""
             };
-            err(path, format!("cannot decode rows after row {offset}: {e}{hint}"))
-        })?;
+            format!("cannot decode rows: {e}{hint}")
+        })
+    });
+    batch_rows(path, &header, &cols, batches, sink)
+}
+
+/// Reads the columns `spec` names from Arrow record batches held in
+/// memory (an [`super::ArrowTable`]), handing each row to `sink` in order.
+/// Float64 columns are read in place, without a copy.
+pub(crate) fn arrow_rows(
+    table: &super::ArrowTable,
+    spec: &ColumnSpec,
+    sink: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+) -> Result<()> {
+    let path = Path::new(&table.name);
+    let header: Vec<String> = table.schema.fields().iter().map(|f| f.name().clone()).collect();
+    let cols = Columns::resolve(&header, spec, path)?;
+    batch_rows(path, &header, &cols, table.batches.iter().map(|b| Ok(b.clone())), sink)
+}
+
+/// The rows of record batches whose schema is `header`.
+fn batch_rows(
+    path: &Path,
+    header: &[String],
+    cols: &Columns,
+    batches: impl Iterator<Item = std::result::Result<RecordBatch, String>>,
+    sink: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+) -> Result<()> {
+    let ratio = cols.ratio_flags();
+    let k = cols.metrics.len();
+    let (mut y, mut d) = (vec![0.0; k], vec![0.0; k]);
+    let mut offset = 0u64;
+    for batch in batches {
+        let batch = batch.map_err(|e| err(path, format!("after row {offset}: {e}")))?;
         let column = |i: usize| -> Result<&ArrayRef> {
             batch.column_by_name(&header[i]).ok_or_else(|| err(path, format!("column {:?} was not decoded", header[i])))
         };
-        let numbers = |i: usize| -> Result<Vec<f64>> { numeric(column(i)?, &header[i], offset, path) };
+        let numbers = |i: usize| -> Result<Cow<'_, [f64]>> { numeric(column(i)?, &header[i], offset, path) };
         let labels = |i: usize| -> Result<Labels<'_>> { Labels::new(column(i)?, &header[i], offset, path) };
         let arm = cols.variant.map(labels).transpose()?;
         let segment = cols.segment.map(labels).transpose()?;
-        let metric_cols: Vec<(Vec<f64>, Option<Vec<f64>>)> = cols
+        let metric_cols: Vec<(Cow<'_, [f64]>, Option<Cow<'_, [f64]>>)> = cols
             .metrics
             .iter()
             .map(|&(n, dn)| Ok((numbers(n)?, dn.map(numbers).transpose()?)))
@@ -90,7 +120,7 @@ pub(crate) fn parquet_rows(path: &Path, spec: &ColumnSpec, sink: &mut dyn FnMut(
         offset += batch.num_rows() as u64;
     }
     if offset == 0 {
-        return Err(err(path, "the file has no rows".into()));
+        return Err(err(path, "the input has no rows".into()));
     }
     Ok(())
 }
@@ -150,25 +180,35 @@ fn cell_text(a: &ArrayRef, i: usize) -> Option<String> {
 }
 
 /// A numeric column of one batch as `f64` (booleans as 1/0).
-fn numeric(a: &ArrayRef, name: &str, offset: u64, path: &Path) -> Result<Vec<f64>> {
-    let values: Vec<f64> = match a.data_type() {
-        DataType::Float64 => a.as_primitive::<types::Float64Type>().values().to_vec(),
-        DataType::Float32 => a.as_primitive::<types::Float32Type>().values().iter().map(|&v| v as f64).collect(),
-        DataType::Int64 => a.as_primitive::<types::Int64Type>().values().iter().map(|&v| v as f64).collect(),
-        DataType::Int32 => a.as_primitive::<types::Int32Type>().values().iter().map(|&v| v as f64).collect(),
-        DataType::Int16 => a.as_primitive::<types::Int16Type>().values().iter().map(|&v| v as f64).collect(),
-        DataType::Int8 => a.as_primitive::<types::Int8Type>().values().iter().map(|&v| v as f64).collect(),
-        DataType::UInt64 => a.as_primitive::<types::UInt64Type>().values().iter().map(|&v| v as f64).collect(),
-        DataType::UInt32 => a.as_primitive::<types::UInt32Type>().values().iter().map(|&v| v as f64).collect(),
-        DataType::UInt16 => a.as_primitive::<types::UInt16Type>().values().iter().map(|&v| v as f64).collect(),
-        DataType::UInt8 => a.as_primitive::<types::UInt8Type>().values().iter().map(|&v| v as f64).collect(),
+fn numeric<'a>(a: &'a ArrayRef, name: &str, offset: u64, path: &Path) -> Result<Cow<'a, [f64]>> {
+    macro_rules! widen {
+        ($t:ident) => {
+            Cow::Owned(a.as_primitive::<types::$t>().values().iter().map(|&v| v as f64).collect())
+        };
+    }
+    let values: Cow<'a, [f64]> = match a.data_type() {
+        DataType::Float64 => Cow::Borrowed(a.as_primitive::<types::Float64Type>().values()),
+        DataType::Float32 => widen!(Float32Type),
+        DataType::Int64 => widen!(Int64Type),
+        DataType::Int32 => widen!(Int32Type),
+        DataType::Int16 => widen!(Int16Type),
+        DataType::Int8 => widen!(Int8Type),
+        DataType::UInt64 => widen!(UInt64Type),
+        DataType::UInt32 => widen!(UInt32Type),
+        DataType::UInt16 => widen!(UInt16Type),
+        DataType::UInt8 => widen!(UInt8Type),
         DataType::Decimal128(_, scale) => {
             let f = 10f64.powi(-(*scale as i32));
-            a.as_primitive::<types::Decimal128Type>().values().iter().map(|&v| v as f64 * f).collect()
+            a.as_primitive::<types::Decimal128Type>()
+                .values()
+                .iter()
+                .map(|&v| v as f64 * f)
+                .collect::<Vec<f64>>()
+                .into()
         }
         DataType::Boolean => {
             let b = a.as_boolean();
-            (0..b.len()).map(|i| if b.value(i) { 1.0 } else { 0.0 }).collect()
+            (0..b.len()).map(|i| if b.value(i) { 1.0 } else { 0.0 }).collect::<Vec<f64>>().into()
         }
         other => {
             return Err(err(
