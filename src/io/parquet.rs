@@ -76,6 +76,9 @@ pub(crate) fn arrow_rows(
     batch_rows(path, &header, &cols, table.batches.iter().map(|b| Ok(b.clone())), sink)
 }
 
+/// A numeric column of one batch, borrowed when it is Float64.
+type Column<'a> = Cow<'a, [f64]>;
+
 /// The rows of record batches whose schema is `header`.
 fn batch_rows(
     path: &Path,
@@ -97,7 +100,7 @@ fn batch_rows(
         let labels = |i: usize| -> Result<Labels<'_>> { Labels::new(column(i)?, &header[i], offset, path) };
         let arm = cols.variant.map(labels).transpose()?;
         let segment = cols.segment.map(labels).transpose()?;
-        let metric_cols: Vec<(Cow<'_, [f64]>, Option<Cow<'_, [f64]>>)> = cols
+        let metric_cols: Vec<(Column<'_>, Option<Column<'_>>)> = cols
             .metrics
             .iter()
             .map(|&(n, dn)| Ok((numbers(n)?, dn.map(numbers).transpose()?)))
