@@ -209,6 +209,12 @@ fn run_weekly(args: &AnalyzeArgs, file: &std::path::Path, date_col: &str) -> Res
             "{flag} is not available with --date-col: weekly reads use Welch's test (delta method for NUM/DEN) at each look"
         );
     }
+    if matches!(Input::from_arg(file), Input::Parquet(_)) {
+        anyhow::bail!(
+            "--date-col reads a CSV file (or .csv.gz) of dated rows: {} is Parquet; write it as CSV",
+            file.display()
+        );
+    }
     let spec =
         ColumnSpec { variant: Some(args.variant_col.clone()), metrics: args.metrics.clone(), ..Default::default() };
     let dated = DatedSpec { date: date_col.to_string(), unit: args.unit_col.clone() };

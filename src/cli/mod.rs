@@ -24,7 +24,6 @@ mod simulate;
 mod sql;
 mod sweep;
 
-use std::cell::RefCell;
 use std::ffi::OsString;
 use std::io::Write;
 use std::sync::{Arc, Mutex, RwLock};
@@ -170,9 +169,15 @@ pub struct Captured {
     pub notes: Vec<String>,
 }
 
-thread_local! {
-    static CAPTURE: RefCell<Option<Captured>> = const { RefCell::new(None) };
-    static INPUT: RefCell<Option<liftlab::io::Input>> = const { RefCell::new(None) };
+/// An in-process run's output, process-wide (not per thread: a command
+/// may note from a worker thread, and `threads` runs it in a pool); `None`
+/// when the binary runs, which prints instead.
+static CAPTURE: Mutex<Option<Captured>> = Mutex::new(None);
+/// The in-memory input of an in-process `analyze`.
+static INPUT: Mutex<Option<liftlab::io::Input>> = Mutex::new(None);
+
+fn capture() -> std::sync::MutexGuard<'static, Option<Captured>> {
+    CAPTURE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The hook [`run_captured`] calls with `(done, total)` as work advances.
@@ -206,8 +211,8 @@ pub fn run_captured(
         check_threads(n)?;
     }
     *HOOK.write().unwrap_or_else(|e| e.into_inner()) = progress;
-    CAPTURE.with(|c| *c.borrow_mut() = Some(Captured::default()));
-    INPUT.with(|i| *i.borrow_mut() = input);
+    *capture() = Some(Captured::default());
+    *INPUT.lock().unwrap_or_else(|e| e.into_inner()) = input;
     let result = match threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
@@ -217,26 +222,26 @@ pub fn run_captured(
         None => dispatch(cli.command),
     };
     *HOOK.write().unwrap_or_else(|e| e.into_inner()) = None;
-    INPUT.with(|i| i.borrow_mut().take());
-    let captured = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    INPUT.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let captured = capture().take().unwrap_or_default();
     result.map(|()| captured)
 }
 
 /// The in-memory input of an in-process `analyze`, once.
 fn take_input() -> Option<liftlab::io::Input> {
-    INPUT.with(|i| i.borrow_mut().take())
+    INPUT.lock().unwrap_or_else(|e| e.into_inner()).take()
 }
 
 /// Prints a note or warning on standard error, or keeps it in an
 /// in-process run's [`Captured`] result.
 pub fn note_line(line: String) {
-    let kept = CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+    let kept = match capture().as_mut() {
         Some(c) => {
             c.notes.push(line.clone());
             true
         }
         None => false,
-    });
+    };
     if !kept {
         eprintln!("{line}");
     }
@@ -250,14 +255,12 @@ fn render(
     json: impl FnOnce() -> Result<String>,
     csv: impl FnOnce() -> Result<String>,
 ) -> Result<()> {
-    if CAPTURE.with(|c| c.borrow().is_some()) {
+    if capture().is_some() {
         let (json, table) = (json()?, table()?);
-        CAPTURE.with(|c| {
-            if let Some(c) = c.borrow_mut().as_mut() {
-                c.json = Some(json);
-                c.table = Some(table);
-            }
-        });
+        if let Some(c) = capture().as_mut() {
+            c.json = Some(json);
+            c.table = Some(table);
+        }
         return Ok(());
     }
     emit(&match format {
@@ -385,13 +388,13 @@ pub fn about_file(error: liftlab::Error, what: &str, file: &std::path::Path) -> 
 /// [`Captured::stdout`]). A closed pipe (`liftlab … | head`) is not an
 /// error: the process exits 0 quietly.
 pub fn emit(text: &str) -> Result<()> {
-    let kept = CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+    let kept = match capture().as_mut() {
         Some(c) => {
             c.stdout.push_str(text);
             true
         }
         None => false,
-    });
+    };
     if kept {
         return Ok(());
     }
