@@ -121,6 +121,16 @@ def _result(cls: type, command: str, out: Dict[str, Any]) -> Any:
     return cls(command, out["json"], out["table"], out["notes"])
 
 
+def _renamed(out: Dict[str, Any], path: str, name: str) -> Dict[str, Any]:
+    """A run on a scratch file of the caller's table, reported under the
+    table's name (``"pandas DataFrame"``) rather than the deleted file's."""
+    for key in ("json", "table", "stdout"):
+        if out.get(key):
+            out[key] = out[key].replace(path, name)
+    out["notes"] = [n.replace(path, name) for n in out["notes"]]
+    return out
+
+
 # ---------------------------------------------------------------- data
 
 
@@ -299,15 +309,16 @@ def analyze(
         return _result(Analysis, "analyze", _call(_argv(["analyze"], [data], **flags), threads=threads,
                                                   progress=progress))
     if date_col is not None:
-        # Weekly reads replay a file by date: write the table as Parquet.
+        # Weekly reads replay a CSV file by date: write the columns read as
+        # CSV (Arrow writes the shortest decimal that round-trips a float).
         table, kind = _to_arrow(data, [variant, date_col, unit_col], metric_list)
         with _scratch() as tmp:
-            path = os.path.join(tmp, "data.parquet")
-            import pyarrow.parquet as pq
+            path = os.path.join(tmp, "data.csv")
+            import pyarrow.csv as pacsv
 
-            pq.write_table(table, path, compression="snappy")
-            return _result(Analysis, "analyze", _call(_argv(["analyze"], [path], **flags), threads=threads,
-                                                      progress=progress))
+            pacsv.write_csv(table, path)
+            out = _call(_argv(["analyze"], [path], **flags), threads=threads, progress=progress)
+            return _result(Analysis, "analyze", _renamed(out, path, kind))
     table, kind = _to_arrow(data, [variant, covariate, segment], metric_list)
     out = _call(_argv(["analyze"], [kind], **flags), data=table, data_name=kind, threads=threads, progress=progress)
     return _result(Analysis, "analyze", out)
@@ -374,7 +385,8 @@ def analyze_summary(
     with _scratch() as tmp:
         path = os.path.join(tmp, "summary.parquet")
         pq.write_table(table, path, compression="snappy")
-        return _result(Analysis, "analyze", _call(_argv(["analyze", "--summary", path], **flags)))
+        out = _call(_argv(["analyze", "--summary", path], **flags))
+        return _result(Analysis, "analyze", _renamed(out, path, kind))
 
 
 class _scratch:

@@ -114,14 +114,14 @@ class Analysis(Result):
     segment, the JSON contract's fields (``metric``, ``variant``,
     ``segment``, ``effect_size``, ``rel_effect_size``, ``test.pvalue``,
     ``cuped.effect_size``, ...). Weekly reads (``date_col=``): one row per
-    look and metric."""
+    metric x arm x look."""
 
     _rows = ("results",)
 
     def __init__(self, command: str, json_text: str, text: str, notes: Sequence[str]) -> None:
         super().__init__(command, json_text, text, notes)
-        if "results" not in self._data and "looks" in self._data:
-            self._rows = ("looks",)
+        if "results" not in self._data and "rows" in self._data:
+            self._rows = ("rows",)
 
 
 class Plan(Result):

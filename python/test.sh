@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The Python package's tests: builds and installs the wheel (maturin, PyO3
+# abi3) into a venv of its own, then runs pytest against it, comparing with
+# the `liftlab` binary of the same checkout.
+#
+#   python/test.sh [pytest args...]     # from anywhere; venv in target/py-venv
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+venv="${LIFTLAB_PY_VENV:-$root/target/py-venv}"
+python="${PYTHON:-python3}"
+if [ ! -x "$venv/bin/python" ]; then
+    echo "python/test.sh: creating $venv"
+    "$python" -m venv "$venv"
+    "$venv/bin/pip" install -q --upgrade pip
+fi
+# The binary the results are compared with (dev profile, as cargo test builds it).
+cargo build -q --bin liftlab
+export LIFTLAB_BIN="$root/target/debug/liftlab"
+start=$(date +%s)
+"$venv/bin/pip" install -q "./python[test]"
+echo "python/test.sh: wheel built and installed in $(( $(date +%s) - start )) s"
+cd "$root/python/tests"
+exec "$venv/bin/python" -m pytest -q -rs "$@"
