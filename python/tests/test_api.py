@@ -164,3 +164,10 @@ def test_typing_files_ship():
     package = Path(liftlab.__file__).parent
     assert (package / "py.typed").exists()
     assert (package / "_liftlab.pyi").exists()
+
+
+def test_unknown_keyword_value_is_a_clear_error():
+    with pytest.raises(LiftlabError) as e:
+        liftlab.analyze(small_frame(), variant="arm", control="control", metrics="revenue", method="magic")
+    message = str(e.value)
+    assert not message.startswith("error:") and "--method" in message and "magic" in message

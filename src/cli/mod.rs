@@ -205,7 +205,10 @@ pub fn run_captured(
 ) -> Result<Captured> {
     let _one = IN_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
     liftlab::report::json::set_command(args.iter().cloned());
-    let cli = Cli::try_parse_from(args).map_err(|e| anyhow::anyhow!("{}", e.render().to_string().trim_end()))?;
+    let cli = Cli::try_parse_from(args).map_err(|e| {
+        let text = e.render().to_string();
+        anyhow::anyhow!("{}", text.trim_end().strip_prefix("error: ").unwrap_or(text.trim_end()))
+    })?;
     let threads = threads.or(cli.threads);
     if let Some(n) = threads {
         check_threads(n)?;

@@ -11,13 +11,13 @@
 //! Errors name the file (or "standard input"), the column and, for CSV,
 //! the line; Parquet errors give the row.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use ndarray::Array1;
 
+use super::labels::Ids;
 use super::units::{ColumnSpec, LineTracker, UnitTable, parse_number, read_units, relabel_sorted};
 use crate::error::{Error, Result};
 
@@ -224,21 +224,17 @@ pub fn read_input(input: &Input, spec: &ColumnSpec) -> Result<UnitTable> {
         return read_units(path, spec);
     }
     let k = spec.metrics.len();
-    let mut arm_ids: HashMap<String, u32> = HashMap::new();
-    let mut seg_ids: HashMap<String, u32> = HashMap::new();
+    let mut arm_ids: Ids<String> = Ids::default();
+    let mut seg_ids: Ids<String> = Ids::default();
     let (mut arm_of_row, mut seg_of_row) = (Vec::new(), Vec::new());
     let mut metrics: Vec<Vec<f64>> = vec![Vec::new(); k];
     let mut dens: Vec<Vec<f64>> = vec![Vec::new(); k];
     let mut covariate = Vec::new();
     let mut is_ratio = vec![false; k];
     for_each_row(input, spec, &mut |row| {
-        let id = |ids: &mut HashMap<String, u32>, label: &str| {
-            let next = ids.len() as u32;
-            *ids.entry(label.to_string()).or_insert(next)
-        };
-        arm_of_row.push(id(&mut arm_ids, row.arm));
+        arm_of_row.push(arm_ids.id(row.arm));
         if let Some(s) = row.segment {
-            seg_of_row.push(id(&mut seg_ids, s));
+            seg_of_row.push(seg_ids.id(s));
         }
         is_ratio.copy_from_slice(row.ratio);
         for j in 0..k {
@@ -259,8 +255,12 @@ pub fn read_input(input: &Input, spec: &ColumnSpec) -> Result<UnitTable> {
             message: "the input has a header but no data rows".into(),
         });
     }
-    let arms = if spec.variant.is_some() { relabel_sorted(arm_ids, &mut arm_of_row) } else { vec!["all".to_string()] };
-    let segments = spec.segment.as_ref().map(|_| (relabel_sorted(seg_ids, &mut seg_of_row), seg_of_row));
+    let arms = if spec.variant.is_some() {
+        relabel_sorted(arm_ids.into_map(), &mut arm_of_row)
+    } else {
+        vec!["all".to_string()]
+    };
+    let segments = spec.segment.as_ref().map(|_| (relabel_sorted(seg_ids.into_map(), &mut seg_of_row), seg_of_row));
     Ok(UnitTable {
         path: input.name(),
         arms,

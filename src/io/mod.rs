@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod dated;
 pub mod input;
+mod labels;
 mod parquet;
 pub mod stream;
 pub mod summary;

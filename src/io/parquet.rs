@@ -17,6 +17,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::input::{Columns, Row};
+use super::labels::Ids;
 use super::units::ColumnSpec;
 use crate::error::{Error, Result};
 
@@ -177,7 +178,7 @@ fn cell_text(a: &ArrayRef, i: usize) -> Option<String> {
             let key = dict.normalized_keys()[i];
             cell_text(dict.values(), key)?
         }
-        t if t.is_integer() => integer_label(a, i),
+        t if t.is_integer() => integer_value(a, i).to_string(),
         _ => return None,
     })
 }
@@ -237,7 +238,12 @@ enum Labels<'a> {
     Utf8(&'a arrow_array::StringArray),
     LargeUtf8(&'a arrow_array::LargeStringArray),
     View(&'a arrow_array::StringViewArray),
-    Owned(Vec<String>),
+    /// Integer, boolean and dictionary labels: each row's index into the
+    /// distinct labels' text (one string per label, not per row).
+    Indexed {
+        keys: Vec<u32>,
+        texts: Vec<String>,
+    },
 }
 
 impl<'a> Labels<'a> {
@@ -255,13 +261,19 @@ impl<'a> Labels<'a> {
             DataType::Dictionary(_, _) => {
                 let dict = a.as_any_dictionary();
                 let values = Labels::new(dict.values(), name, offset, path)?;
-                Labels::Owned(dict.normalized_keys().into_iter().map(|k| values.get(k).to_string()).collect())
+                let keys = dict.normalized_keys().into_iter().map(|k| k as u32).collect();
+                Labels::Indexed { keys, texts: (0..dict.values().len()).map(|k| values.get(k).to_string()).collect() }
             }
             DataType::Boolean => {
                 let b = a.as_boolean();
-                Labels::Owned((0..b.len()).map(|i| b.value(i).to_string()).collect())
+                let keys = (0..b.len()).map(|i| u32::from(b.value(i))).collect();
+                Labels::Indexed { keys, texts: vec!["false".into(), "true".into()] }
             }
-            t if t.is_integer() => Labels::Owned((0..a.len()).map(|i| integer_label(a, i)).collect()),
+            t if t.is_integer() => {
+                let mut ids: Ids<i128> = Ids::default();
+                let keys = (0..a.len()).map(|i| ids.id(&integer_value(a, i))).collect();
+                Labels::Indexed { keys, texts: ids.keys().iter().map(i128::to_string).collect() }
+            }
             other => {
                 return Err(err(
                     path,
@@ -280,21 +292,21 @@ impl<'a> Labels<'a> {
             Labels::Utf8(a) => a.value(i).trim(),
             Labels::LargeUtf8(a) => a.value(i).trim(),
             Labels::View(a) => a.value(i).trim(),
-            Labels::Owned(v) => v[i].trim(),
+            Labels::Indexed { keys, texts } => texts[keys[i] as usize].trim(),
         }
     }
 }
 
-/// The decimal text of integer `a[i]`.
-fn integer_label(a: &ArrayRef, i: usize) -> String {
+/// Integer `a[i]`, widened (every Arrow integer type fits in an i128).
+fn integer_value(a: &ArrayRef, i: usize) -> i128 {
     match a.data_type() {
-        DataType::Int64 => a.as_primitive::<types::Int64Type>().value(i).to_string(),
-        DataType::Int32 => a.as_primitive::<types::Int32Type>().value(i).to_string(),
-        DataType::Int16 => a.as_primitive::<types::Int16Type>().value(i).to_string(),
-        DataType::Int8 => a.as_primitive::<types::Int8Type>().value(i).to_string(),
-        DataType::UInt64 => a.as_primitive::<types::UInt64Type>().value(i).to_string(),
-        DataType::UInt32 => a.as_primitive::<types::UInt32Type>().value(i).to_string(),
-        DataType::UInt16 => a.as_primitive::<types::UInt16Type>().value(i).to_string(),
-        _ => a.as_primitive::<types::UInt8Type>().value(i).to_string(),
+        DataType::Int64 => a.as_primitive::<types::Int64Type>().value(i).into(),
+        DataType::Int32 => a.as_primitive::<types::Int32Type>().value(i).into(),
+        DataType::Int16 => a.as_primitive::<types::Int16Type>().value(i).into(),
+        DataType::Int8 => a.as_primitive::<types::Int8Type>().value(i).into(),
+        DataType::UInt64 => a.as_primitive::<types::UInt64Type>().value(i).into(),
+        DataType::UInt32 => a.as_primitive::<types::UInt32Type>().value(i).into(),
+        DataType::UInt16 => a.as_primitive::<types::UInt16Type>().value(i).into(),
+        _ => a.as_primitive::<types::UInt8Type>().value(i).into(),
     }
 }

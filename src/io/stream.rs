@@ -16,10 +16,10 @@
 //! covariances and arbitrary-order statistical moments. Sandia report
 //! SAND2008-6212, §3.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::input::{Input, for_each_row};
+use super::labels::Ids;
 use super::units::ColumnSpec;
 use crate::error::{Error, Result};
 use crate::stats::{Moments, RatioMoments};
@@ -175,8 +175,8 @@ impl UnitSums {
 pub fn stream_units(input: &Input, spec: &ColumnSpec) -> Result<UnitSums> {
     let k = spec.metrics.len();
     let has_cov = spec.covariate.is_some();
-    let mut arm_ids: HashMap<String, usize> = HashMap::new();
-    let mut seg_ids: HashMap<String, usize> = HashMap::new();
+    let mut arm_ids: Ids<String> = Ids::default();
+    let mut seg_ids: Ids<String> = Ids::default();
     let mut acc: Vec<Vec<Vec<Accumulator>>> = Vec::new();
     let mut ratio = vec![false; k];
     let mut n_rows = 0usize;
@@ -185,21 +185,11 @@ pub fn stream_units(input: &Input, spec: &ColumnSpec) -> Result<UnitSums> {
             ratio.copy_from_slice(row.ratio);
         }
         n_rows += 1;
-        let arm = match arm_ids.get(row.arm) {
-            Some(&a) => a,
-            None => {
-                arm_ids.insert(row.arm.to_string(), acc.len());
-                acc.push(vec![vec![Accumulator::default(); k]]);
-                acc.len() - 1
-            }
-        };
-        let seg = row.segment.map(|s| match seg_ids.get(s) {
-            Some(&s) => s,
-            None => {
-                seg_ids.insert(s.to_string(), seg_ids.len());
-                seg_ids.len() - 1
-            }
-        });
+        let arm = arm_ids.id(row.arm) as usize;
+        if arm == acc.len() {
+            acc.push(vec![vec![Accumulator::default(); k]]);
+        }
+        let seg = row.segment.map(|s| seg_ids.id(s) as usize);
         let slots = &mut acc[arm];
         if let Some(s) = seg
             && slots.len() < s + 2
@@ -230,8 +220,8 @@ pub fn stream_units(input: &Input, spec: &ColumnSpec) -> Result<UnitSums> {
         return Err(Error::Csv { path: input.name(), line: None, message: "the input has no data rows".into() });
     }
     // Sorted labels, as the in-memory table orders them.
-    let sorted = |ids: HashMap<String, usize>| -> (Vec<String>, Vec<usize>) {
-        let mut pairs: Vec<(String, usize)> = ids.into_iter().collect();
+    let sorted = |ids: Ids<String>| -> (Vec<String>, Vec<usize>) {
+        let mut pairs: Vec<(String, usize)> = ids.into_map().into_iter().map(|(l, i)| (l, i as usize)).collect();
         pairs.sort();
         pairs.into_iter().unzip()
     };
