@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side speed of liftlab and the same job in Python.
 #
-# Usage: benches/vs_python/run.sh [hillstrom|bootstrap|aa] [RUNS]   (no name: all; RUNS default 5)
+# Usage: benches/vs_python/run.sh [hillstrom|bootstrap|aa|pandas] [RUNS]   (no name: all; RUNS default 5)
 #   hillstrom: `liftlab analyze` on the Hillstrom data (64,000 units, 3 arms). Every contender
 #              is timed as a whole process (start-up, imports, CSV parsing included), median of
 #              RUNS after one untimed warm-up run. The Python script also reports its
@@ -11,6 +11,9 @@
 #   aa:        aa_tea_tasting.py, `liftlab power --from` against tea-tasting's Experiment.simulate:
 #              1,000 A/A splits of 100,000 synthetic users, speed and false-positive rates
 #              (liftlab median of RUNS, tea-tasting one run; see its docstring).
+#   pandas:    analyze_pandas_1m.py, the Python package's liftlab.analyze against tea-tasting's
+#              Experiment.analyze on one in-memory pandas DataFrame of 1,000,000 users, in-process
+#              (median of RUNS after a warm-up; installs the package from ./python into the venv).
 # Env:   RUNS, BOOTSTRAP (resamples, default 2000), PYTHON (to make the venv, default python3)
 set -euo pipefail
 
@@ -19,7 +22,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 DATA="$REPO/../shared/datasets/hillstrom/hillstrom.csv"
 WHAT=all
 case "${1:-}" in
-    hillstrom | bootstrap | aa) WHAT="$1"; shift ;;
+    hillstrom | bootstrap | aa | pandas) WHAT="$1"; shift ;;
 esac
 RUNS="${1:-${RUNS:-5}}"
 B="${BOOTSTRAP:-2000}"
@@ -60,6 +63,15 @@ if [[ $WHAT == all || $WHAT == aa ]]; then
         echo "tea-tasting is not installed: skipping the A/A comparison." >&2
     fi
     if [[ $WHAT == aa ]]; then exit 0; fi
+    echo
+fi
+
+# --- the Python package on a pandas DataFrame against tea-tasting --------------------
+if [[ $WHAT == all || $WHAT == pandas ]]; then
+    echo ">> pip install ./python (builds the package)" >&2
+    "$PY" -m pip install --quiet --disable-pip-version-check "$REPO/python" "$TEA_PIN"
+    "$PY" "$HERE/analyze_pandas_1m.py" --runs "$RUNS"
+    if [[ $WHAT == pandas ]]; then exit 0; fi
     echo
 fi
 
