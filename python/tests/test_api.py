@@ -171,3 +171,18 @@ def test_unknown_keyword_value_is_a_clear_error():
         liftlab.analyze(small_frame(), variant="arm", control="control", metrics="revenue", method="magic")
     message = str(e.value)
     assert not message.startswith("error:") and "--method" in message and "magic" in message
+
+
+def test_readme_quickstart_runs():
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    script = REPO / "python" / "examples" / "quickstart.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "permutation" in done.stdout and "margin_per_session" in done.stdout
+    # the README pastes this output
+    readme = (REPO / "README.md").read_text()
+    assert done.stdout.splitlines()[1].strip() in readme
