@@ -482,7 +482,7 @@ def simulate(
     cannibalization: Optional[float] = None,
     platform_fee: Optional[float] = None,
     arms: Optional[str] = None,
-    seed: int = 0,
+    seed: int = 1,
     salt: Optional[int] = None,
     level: Optional[str] = "unit",
     save_profile: Optional[PathLike] = None,
@@ -537,10 +537,10 @@ def simulate(
 
 def power(
     *,
-    store: str = "1.5m",
+    store: Optional[str] = None,
     annual_revenue: Optional[float] = None,
-    days: int = 30,
-    holdout: float = 0.10,
+    days: Optional[int] = None,
+    holdout: Optional[float] = None,
     lift: Optional[float] = None,
     replicates: Optional[int] = None,
     alpha: float = 0.05,
@@ -569,8 +569,11 @@ def power(
     searches the lift at which ``mde_metric`` (``"margin"``, ``"revenue"``,
     ``"revenue-cuped"``, ``"conversion"``, ``"margin-permutation"``,
     ``"revenue-permutation"``) reaches ``target_power`` (the ``--power``
-    flag). ``lift`` is relative (0.03 = 3%); ``days`` days; ``holdout`` the
-    control share.
+    flag). ``lift`` is relative (0.03 = 3%); ``days`` days (default 30);
+    ``holdout`` the control share (default 0.10, also with ``from_file``);
+    ``store`` a preset or profile JSON path (default ``"1.5m"``). ``store``,
+    ``annual_revenue`` and ``days`` describe the simulated store and do not
+    go with ``from_file``.
 
     Returns:
         :class:`Power`, as ``liftlab power --format json``.

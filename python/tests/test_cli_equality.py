@@ -127,3 +127,18 @@ def test_analyze_summary_equals_units(cli, hillstrom, tmp_path):
         assert s["effect_size"] == pytest.approx(u["effect_size"], rel=1e-9)
         assert s["pvalue"] == pytest.approx(u["pvalue"], rel=1e-6)
         assert s["cuped"]["effect_size"] == pytest.approx(u["cuped"]["effect_size"], rel=1e-9)
+
+
+def test_power_from_a_file_equals_cli(cli, hillstrom):
+    python = liftlab.power(from_file=hillstrom, metrics="spend", covariate="history", holdout=0.5, lift=0.1,
+                           replicates=40, method="welch").to_dict()
+    same_report(python, cli("power", "--from", hillstrom, "--metric", "spend", "--covariate", "history",
+                            "--holdout", "0.5", "--lift", "0.1", "--replicates", "40", "--method", "welch",
+                            "--format", "json"))
+
+
+def test_defaults_are_the_cli_defaults(cli):
+    same_report(liftlab.simulate(store="0.5m", days=7, level=None).to_dict(),
+                cli("simulate", "--store", "0.5m", "--days", "7", "--format", "json"))
+    same_report(liftlab.power(store="0.5m", days=7, replicates=20).to_dict(),
+                cli("power", "--store", "0.5m", "--days", "7", "--replicates", "20", "--format", "json"))
